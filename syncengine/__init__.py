@@ -1,0 +1,3 @@
+"""syncengine: a two-way record sync engine."""
+
+__version__ = "0.1.0"
