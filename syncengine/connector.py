@@ -114,13 +114,16 @@ class ObjectSpec:
 class Page:
     """One page of changes and the cursor to resume *after* it.
 
-    ``errors`` are records the connector could not read; the engine reports them and, where
-    their key is known, never takes their absence for a delete.
+    ``full`` says the pages of this pull together list *every* live record, so a linked record
+    that is absent was deleted; the engine infers deletes only when every page of a pull says so
+    and it finished without error. ``errors`` are records the connector could not read; the
+    engine reports them and never takes their absence for a delete.
     """
 
     records: list[Record]
     cursor: str | None
     errors: list[RecordError] = field(default_factory=list)
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
