@@ -1,0 +1,41 @@
+"""The one way connectors get an HTTP client: httpx with retries, a rate limiter and auth.
+
+``transport`` is the seam for tests (an ``httpx.MockTransport``, or a real transport pointed at
+the sandbox); retries and rate limiting wrap whatever transport is given, so they are exercised
+in tests exactly as in production.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from syncengine.http.ratelimit import RateLimit, TokenBucket
+from syncengine.http.retry import RetryPolicy, RetryTransport
+
+__all__ = ["DEFAULT_USER_AGENT", "make_client"]
+
+DEFAULT_USER_AGENT = "syncengine/0.1 (+https://github.com/syncengine/syncengine)"
+
+
+def make_client(
+    base_url: str,
+    *,
+    auth: httpx.Auth | None = None,
+    rate_limit: RateLimit | TokenBucket | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 30.0,
+    transport: httpx.BaseTransport | None = None,
+    user_agent: str = DEFAULT_USER_AGENT,
+    headers: dict[str, str] | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` for one API. Pass a shared :class:`TokenBucket` to share one budget."""
+    limiter = TokenBucket(rate_limit) if isinstance(rate_limit, RateLimit) else rate_limit
+    wrapped = RetryTransport(transport or httpx.HTTPTransport(), retry or RetryPolicy(), limiter=limiter)
+    return httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        transport=wrapped,
+        timeout=timeout,
+        headers={"User-Agent": user_agent, **(headers or {})},
+        follow_redirects=False,
+    )
