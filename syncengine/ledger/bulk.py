@@ -1,0 +1,342 @@
+"""The ledger's hot paths, written per database against the driver directly.
+
+A first reconcile writes a million links, snapshots and intents, and a run where nothing changed
+reads a million snapshot hashes. Building an ORM object, or even a SQLAlchemy parameter dict, per
+row costs more than the database work itself, so these few operations speak SQL to the DB-API
+connection under the SQLAlchemy transaction (which still owns BEGIN/COMMIT/ROLLBACK):
+
+* SQLite: ``executemany`` with positional tuples (the sqlite3 module loops in C), ``IN (?, ...)``
+  lists chunked below SQLite's variable limit, multi-row ``VALUES ... RETURNING`` where ids come back.
+* PostgreSQL: one statement per chunk of thousands of rows, the rows passed as a few arrays and
+  expanded with ``unnest`` (one round trip, set-based upserts), lookups with ``= ANY(array)``.
+
+Everything else in the ledger uses SQLAlchemy Core on the tables of :mod:`models`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from syncengine.ledger.errors import LinkConflictError
+from syncengine.ledger.rows import IntentWrite, LinkState, LinkWrite
+from syncengine.records import to_json
+
+__all__ = ["BulkOps", "PostgresBulk", "SqliteBulk", "sqlite_timestamp"]
+
+T = TypeVar("T")
+
+_LINK_COLUMNS = "l.id, l.left_key, l.right_key, l.status, s.left_hash, s.right_hash, s.common_json"
+
+
+def sqlite_timestamp(value: datetime) -> str:
+    """A UTC datetime in the text form SQLAlchemy's SQLite DateTime type writes and reads back."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _dedupe_links(writes: Sequence[LinkWrite]) -> list[LinkWrite]:
+    # Last write wins for a left key repeated within one batch (PostgreSQL's upsert refuses to
+    # touch a row twice in one statement; SQLite would apply them in order: same result).
+    if len({w.left_key for w in writes}) == len(writes):
+        return list(writes)
+    return list({w.left_key: w for w in writes}.values())
+
+
+def _common_json(write: LinkWrite) -> str:
+    return write.common_json if write.common_json is not None else to_json(write.common)
+
+
+class BulkOps(Protocol):
+    """The hot-path operations; ``dbapi`` is the raw driver connection inside an open transaction."""
+
+    def put_links(
+        self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[LinkWrite], now: datetime
+    ) -> None: ...
+
+    def drop_links(self, dbapi: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> int: ...
+
+    def links_for(
+        self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str]
+    ) -> dict[str, LinkState]: ...
+
+    def links_page(
+        self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int
+    ) -> list[LinkState]: ...
+
+    def insert_intents(
+        self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[IntentWrite], now: datetime
+    ) -> list[int]: ...
+
+    def finish_intents(self, dbapi: Any, ids: Sequence[int], state: str, now: datetime) -> int: ...
+
+
+class SqliteBulk:
+    """Hot paths for SQLite through the sqlite3 module."""
+
+    #: Rows per IN list; far below SQLITE_MAX_VARIABLE_NUMBER (32766 since SQLite 3.32).
+    in_chunk = 10_000
+
+    def put_links(
+        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, writes: Sequence[LinkWrite], now: datetime
+    ) -> None:
+        ts = sqlite_timestamp(now)
+        writes = _dedupe_links(writes)
+        try:
+            dbapi.executemany(
+                "INSERT INTO links (pipeline, pair, left_key, right_key, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (pipeline, pair, left_key) DO UPDATE SET "
+                "right_key = excluded.right_key, status = excluded.status, updated_at = excluded.updated_at "
+                "WHERE links.right_key IS NOT excluded.right_key OR links.status IS NOT excluded.status",
+                [(pipeline, pair, w.left_key, w.right_key, w.status, ts, ts) for w in writes],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise LinkConflictError.from_driver(pipeline, pair, exc) from exc
+        # The snapshot's key is its link's id, found through the unique (pipeline, pair, left_key)
+        # index the insert above just touched: a cached B-tree probe per row.
+        dbapi.executemany(
+            "INSERT INTO snapshots (link_id, common_json, left_hash, right_hash, updated_at) "
+            "SELECT id, ?, ?, ?, ? FROM links WHERE pipeline = ? AND pair = ? AND left_key = ? "
+            "ON CONFLICT (link_id) DO UPDATE SET common_json = excluded.common_json, "
+            "left_hash = excluded.left_hash, right_hash = excluded.right_hash, "
+            "updated_at = excluded.updated_at",
+            [(_common_json(w), w.left_hash, w.right_hash, ts, pipeline, pair, w.left_key) for w in writes],
+        )
+
+    def drop_links(
+        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, left_keys: Sequence[str]
+    ) -> int:
+        dropped = 0
+        for chunk in _chunks(left_keys, self.in_chunk):
+            marks = ",".join("?" * len(chunk))
+            params = (pipeline, pair, *chunk)
+            dbapi.execute(
+                "DELETE FROM snapshots WHERE link_id IN (SELECT id FROM links "
+                f"WHERE pipeline = ? AND pair = ? AND left_key IN ({marks}))",
+                params,
+            )
+            cur = dbapi.execute(
+                f"DELETE FROM links WHERE pipeline = ? AND pair = ? AND left_key IN ({marks})", params
+            )
+            dropped += cur.rowcount
+        return dropped
+
+    def links_for(
+        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, side: str, keys: Sequence[str]
+    ) -> dict[str, LinkState]:
+        column = "left_key" if side == "left" else "right_key"
+        found: dict[str, LinkState] = {}
+        for chunk in _chunks(keys, self.in_chunk):
+            marks = ",".join("?" * len(chunk))
+            rows = dbapi.execute(
+                f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+                f"WHERE l.pipeline = ? AND l.pair = ? AND l.{column} IN ({marks})",
+                (pipeline, pair, *chunk),
+            ).fetchall()
+            index = 1 if side == "left" else 2
+            for row in rows:
+                found[row[index]] = LinkState(*row)
+        return found
+
+    def links_page(
+        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, after_id: int, limit: int
+    ) -> list[LinkState]:
+        rows = dbapi.execute(
+            f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+            "WHERE l.pipeline = ? AND l.pair = ? AND l.id > ? ORDER BY l.id LIMIT ?",
+            (pipeline, pair, after_id, limit),
+        ).fetchall()
+        return [LinkState(*row) for row in rows]
+
+    def insert_intents(
+        self,
+        dbapi: sqlite3.Connection,
+        pipeline: str,
+        pair: str,
+        writes: Sequence[IntentWrite],
+        now: datetime,
+    ) -> list[int]:
+        ts = sqlite_timestamp(now)
+        ids: dict[str, int] = {}
+        # Multi-row VALUES so RETURNING hands back the ids (executemany cannot return rows).
+        per_row = 6
+        for chunk in _chunks(writes, 30_000 // per_row):
+            values = ",".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+            params: list[Any] = [pipeline, pair, ts]
+            for w in chunk:
+                params += (w.side, w.op, w.source_key, w.target_key, w.idempotency_key, to_json(w.payload))
+            rows = dbapi.execute(
+                "INSERT INTO intents (pipeline, pair, created_at, side, op, source_key, target_key, "
+                "idempotency_key, payload_json, state) "
+                f"SELECT ?, ?, ?, v.*, 'pending' FROM (VALUES {values}) AS v WHERE true "
+                "ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL, "
+                "payload_json = excluded.payload_json "
+                "RETURNING id, idempotency_key",
+                params,
+            ).fetchall()
+            ids.update((key, id_) for id_, key in rows)
+        return [ids[w.idempotency_key] for w in writes]
+
+    def finish_intents(self, dbapi: sqlite3.Connection, ids: Sequence[int], state: str, now: datetime) -> int:
+        ts = sqlite_timestamp(now)
+        changed = 0
+        for chunk in _chunks(ids, self.in_chunk):
+            marks = ",".join("?" * len(chunk))
+            cur = dbapi.execute(
+                f"UPDATE intents SET state = ?, finished_at = ? WHERE id IN ({marks})", (state, ts, *chunk)
+            )
+            changed += cur.rowcount
+        return changed
+
+
+class PostgresBulk:
+    """Hot paths for PostgreSQL through psycopg 3: arrays in, ``unnest`` on the server."""
+
+    chunk = 10_000
+
+    def put_links(
+        self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[LinkWrite], now: datetime
+    ) -> None:
+        import psycopg
+
+        writes = _dedupe_links(writes)
+        with dbapi.cursor() as cur:
+            for chunk in _chunks(writes, self.chunk):
+                left_keys = [w.left_key for w in chunk]
+                try:
+                    cur.execute(
+                        "INSERT INTO links "
+                        "(pipeline, pair, left_key, right_key, status, created_at, updated_at) "
+                        "SELECT %(p)s, %(q)s, u.lk, u.rk, u.st, %(now)s, %(now)s "
+                        "FROM unnest(%(lk)s::text[], %(rk)s::text[], %(st)s::text[]) AS u(lk, rk, st) "
+                        "ON CONFLICT (pipeline, pair, left_key) DO UPDATE SET "
+                        "right_key = excluded.right_key, status = excluded.status, "
+                        "updated_at = excluded.updated_at "
+                        "WHERE links.right_key IS DISTINCT FROM excluded.right_key "
+                        "OR links.status IS DISTINCT FROM excluded.status",
+                        {
+                            "p": pipeline,
+                            "q": pair,
+                            "now": now,
+                            "lk": left_keys,
+                            "rk": [w.right_key for w in chunk],
+                            "st": [w.status for w in chunk],
+                        },
+                    )
+                except psycopg.errors.IntegrityError as exc:
+                    raise LinkConflictError.from_driver(pipeline, pair, exc) from exc
+                cur.execute(
+                    "INSERT INTO snapshots (link_id, common_json, left_hash, right_hash, updated_at) "
+                    "SELECT l.id, u.c, u.lh, u.rh, %(now)s "
+                    "FROM unnest(%(lk)s::text[], %(c)s::text[], %(lh)s::text[], %(rh)s::text[]) "
+                    "AS u(lk, c, lh, rh) "
+                    "JOIN links l ON l.pipeline = %(p)s AND l.pair = %(q)s AND l.left_key = u.lk "
+                    "ON CONFLICT (link_id) DO UPDATE SET common_json = excluded.common_json, "
+                    "left_hash = excluded.left_hash, right_hash = excluded.right_hash, "
+                    "updated_at = excluded.updated_at",
+                    {
+                        "p": pipeline,
+                        "q": pair,
+                        "now": now,
+                        "lk": left_keys,
+                        "c": [_common_json(w) for w in chunk],
+                        "lh": [w.left_hash for w in chunk],
+                        "rh": [w.right_hash for w in chunk],
+                    },
+                )
+
+    def drop_links(self, dbapi: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> int:
+        dropped = 0
+        with dbapi.cursor() as cur:
+            for chunk in _chunks(left_keys, self.chunk):
+                params = {"p": pipeline, "q": pair, "keys": list(chunk)}
+                cur.execute(
+                    "DELETE FROM snapshots WHERE link_id IN (SELECT id FROM links "
+                    "WHERE pipeline = %(p)s AND pair = %(q)s AND left_key = ANY(%(keys)s::text[]))",
+                    params,
+                )
+                cur.execute(
+                    "DELETE FROM links WHERE pipeline = %(p)s AND pair = %(q)s "
+                    "AND left_key = ANY(%(keys)s::text[])",
+                    params,
+                )
+                dropped += cur.rowcount
+        return dropped
+
+    def links_for(
+        self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str]
+    ) -> dict[str, LinkState]:
+        column = "left_key" if side == "left" else "right_key"
+        index = 1 if side == "left" else 2
+        found: dict[str, LinkState] = {}
+        with dbapi.cursor() as cur:
+            for chunk in _chunks(keys, self.chunk * 5):
+                cur.execute(
+                    f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+                    f"WHERE l.pipeline = %s AND l.pair = %s AND l.{column} = ANY(%s::text[])",
+                    (pipeline, pair, list(chunk)),
+                )
+                for row in cur.fetchall():
+                    found[row[index]] = LinkState(*row)
+        return found
+
+    def links_page(self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int) -> list[LinkState]:
+        with dbapi.cursor() as cur:
+            cur.execute(
+                f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+                "WHERE l.pipeline = %s AND l.pair = %s AND l.id > %s ORDER BY l.id LIMIT %s",
+                (pipeline, pair, after_id, limit),
+            )
+            return [LinkState(*row) for row in cur.fetchall()]
+
+    def insert_intents(
+        self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[IntentWrite], now: datetime
+    ) -> list[int]:
+        ids: dict[str, int] = {}
+        with dbapi.cursor() as cur:
+            for chunk in _chunks(_dedupe_intents(writes), self.chunk):
+                cur.execute(
+                    "INSERT INTO intents (pipeline, pair, created_at, side, op, source_key, target_key, "
+                    "idempotency_key, payload_json, state) "
+                    "SELECT %(p)s, %(q)s, %(now)s, u.* , 'pending' FROM unnest(%(side)s::text[], "
+                    "%(op)s::text[], %(sk)s::text[], %(tk)s::text[], %(ik)s::text[], %(pl)s::text[]) "
+                    "AS u(side, op, sk, tk, ik, pl) "
+                    "ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL, "
+                    "payload_json = excluded.payload_json "
+                    "RETURNING id, idempotency_key",
+                    {
+                        "p": pipeline,
+                        "q": pair,
+                        "now": now,
+                        "side": [w.side for w in chunk],
+                        "op": [w.op for w in chunk],
+                        "sk": [w.source_key for w in chunk],
+                        "tk": [w.target_key for w in chunk],
+                        "ik": [w.idempotency_key for w in chunk],
+                        "pl": [to_json(w.payload) for w in chunk],
+                    },
+                )
+                ids.update((key, id_) for id_, key in cur.fetchall())
+        return [ids[w.idempotency_key] for w in writes]
+
+    def finish_intents(self, dbapi: Any, ids: Sequence[int], state: str, now: datetime) -> int:
+        changed = 0
+        with dbapi.cursor() as cur:
+            for chunk in _chunks(ids, self.chunk * 5):
+                cur.execute(
+                    "UPDATE intents SET state = %s, finished_at = %s WHERE id = ANY(%s::bigint[])",
+                    (state, now, list(chunk)),
+                )
+                changed += cur.rowcount
+        return changed
+
+
+def _dedupe_intents(writes: Sequence[IntentWrite]) -> list[IntentWrite]:
+    return list({w.idempotency_key: w for w in writes}.values())

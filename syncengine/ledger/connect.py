@@ -1,0 +1,92 @@
+"""Turning a ledger URL into a tuned SQLAlchemy engine.
+
+Two databases, two sets of habits:
+
+* **SQLite** (the default): one file in WAL mode so readers never block the writer,
+  ``synchronous=NORMAL`` (a commit survives a process crash; only a power cut may lose the last
+  commits, which a rerun repairs), a busy timeout so a second process waits instead of failing, and
+  a big page cache. We also take over ``BEGIN`` from the driver: Python's sqlite3 module opens
+  transactions lazily and only before writes, which lets a read-then-write transaction fail with
+  "database is locked" *without waiting*. Write transactions here start with ``BEGIN IMMEDIATE``.
+* **PostgreSQL** by URL: ``postgresql://`` is rewritten to the psycopg 3 driver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+__all__ = ["BEGIN_OPTION", "DialectName", "create_ledger_engine", "normalize_url"]
+
+DialectName = Literal["sqlite", "postgresql"]
+
+#: Execution option naming how a SQLite transaction begins ("DEFERRED" or "IMMEDIATE").
+BEGIN_OPTION = "syncengine_sqlite_begin"
+
+#: How long a SQLite connection waits for another writer before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+_SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA cache_size = -65536",  # 64 MiB
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA mmap_size = 268435456",  # 256 MiB
+)
+
+
+def normalize_url(url: str) -> str:
+    """The URL SQLAlchemy should use: PostgreSQL always through psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_ledger_engine(url: str) -> tuple[sa.Engine, DialectName]:
+    """An engine for ``url`` with the pragmas and transaction handling the ledger relies on."""
+    sa_url = make_url(normalize_url(url))
+    backend = sa_url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(sa_url), "sqlite"
+    if backend == "postgresql":
+        if sa_url.get_driver_name() != "psycopg":
+            sa_url = sa_url.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(sa_url, pool_pre_ping=True)
+        return engine, "postgresql"
+    raise ValueError(f"unsupported ledger URL {url!r}: use sqlite:///path/to/ledger.db or postgresql://...")
+
+
+def _sqlite_engine(sa_url: sa.URL) -> sa.Engine:
+    database = sa_url.database
+    if not database or database == ":memory:":
+        # Every pooled connection would get its own empty database; a ledger must be a file.
+        raise ValueError("the SQLite ledger must be a file: sqlite:///path/to/ledger.db")
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(sa_url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Autocommit at the driver level: we issue BEGIN ourselves in _on_begin.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            # busy_timeout first: switching a new file to WAL takes a lock another process may hold.
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

@@ -1,0 +1,129 @@
+"""OAuth tokens in the ledger, refreshed under a lock that other processes respect.
+
+FreshBooks refresh tokens are single-use: if two processes refresh with the same one, one of them
+ends up with a dead token, and a rotated token kept only in memory dies with its process. So a
+refresh happens inside :func:`token_lock`, and ``slot.save()`` commits before it returns.
+
+* PostgreSQL: a session-level advisory lock keyed by (schema, token name), held on a dedicated
+  connection for the whole ``with`` block. Session locks survive the commit that ``save()``
+  performs, so the lock covers read -> refresh -> save -> use. A crashed process's session ends
+  and the server releases its lock.
+* SQLite: ``BEGIN IMMEDIATE`` on a dedicated connection, which takes the database's write lock
+  (other processes wait on the busy timeout). ``save()`` commits and immediately begins
+  ``IMMEDIATE`` again, so the lock is held, bar that instant, until the block ends. Note that
+  this also holds back the ledger's other writers, so keep the block short (one refresh call),
+  and do not write to the ledger through another connection from inside it on the same thread.
+  The token connection commits with ``synchronous=FULL``: a rotated refresh token must survive
+  even a power cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from syncengine.ledger.connect import BEGIN_OPTION, DialectName
+from syncengine.ledger.sql import insert, tokens, utcnow
+from syncengine.records import from_json, to_json
+from syncengine.tokens import TokenSlot
+
+__all__ = ["LedgerTokenSlot", "load_token", "token_lock"]
+
+_LOCK_KEY = "hashtextextended('syncengine.token:' || current_schema() || ':' || :name, 0)"
+
+
+class LedgerTokenSlot:
+    """The token as read under the lock; ``save`` writes and commits it before returning."""
+
+    def __init__(self, value: dict[str, Any] | None, saver: Any) -> None:
+        self._value = value
+        self._saver = saver
+
+    @property
+    def value(self) -> dict[str, Any] | None:
+        return None if self._value is None else dict(self._value)
+
+    def save(self, value: dict[str, Any]) -> None:
+        self._saver(dict(value))
+        self._value = dict(value)
+
+
+def _read(conn: sa.Connection, name: str) -> dict[str, Any] | None:
+    text = conn.execute(sa.select(tokens.c.value_json).where(tokens.c.name == name)).scalar_one_or_none()
+    return None if text is None else from_json(text)
+
+
+def _write(conn: sa.Connection, dialect: DialectName, name: str, value: dict[str, Any]) -> None:
+    stmt = insert(dialect, tokens).values(name=name, value_json=to_json(value), updated_at=utcnow())
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[tokens.c.name],
+        set_={"value_json": stmt.excluded.value_json, "updated_at": stmt.excluded.updated_at},
+    )
+    conn.execute(stmt)
+
+
+def load_token(engine: sa.Engine, name: str) -> dict[str, Any] | None:
+    """The stored token without taking the lock (for display, or to use an unexpired access token)."""
+    with engine.connect() as conn:
+        return _read(conn, name)
+
+
+@contextmanager
+def token_lock(engine: sa.Engine, dialect: DialectName, name: str) -> Iterator[TokenSlot]:
+    if dialect == "postgresql":
+        with _postgres_lock(engine, name) as slot:
+            yield slot
+    else:
+        with _sqlite_lock(engine, name) as slot:
+            yield slot
+
+
+@contextmanager
+def _postgres_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"SELECT pg_advisory_lock({_LOCK_KEY})"), {"name": name})
+        conn.commit()
+        try:
+            value = _read(conn, name)
+            conn.commit()
+
+            def save(new: dict[str, Any]) -> None:
+                _write(conn, "postgresql", name, new)
+                conn.commit()
+
+            yield LedgerTokenSlot(value, save)
+        finally:
+            try:
+                conn.rollback()
+                conn.execute(sa.text(f"SELECT pg_advisory_unlock({_LOCK_KEY})"), {"name": name})
+                conn.commit()
+            except sa.exc.DBAPIError:
+                # A broken session has lost its locks with it; never hand it back to the pool.
+                conn.invalidate()
+
+
+@contextmanager
+def _sqlite_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA synchronous = FULL")
+        conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+        trans = conn.begin()
+        try:
+            value = _read(conn, name)
+
+            def save(new: dict[str, Any]) -> None:
+                nonlocal trans
+                _write(conn, "sqlite", name, new)
+                trans.commit()
+                trans = conn.begin()
+
+            yield LedgerTokenSlot(value, save)
+        finally:
+            if trans.is_active:
+                trans.rollback()
+            driver.execute("PRAGMA synchronous = NORMAL")
