@@ -156,7 +156,7 @@ def _check_capabilities(
             ok = False
         if writes and not (spec.can(Capability.CREATE) or spec.can(Capability.UPDATE)):
             can = ", ".join(sorted(c.value for c in spec.capabilities)) or "nothing"
-            fix = "left_to_right" if side == "right" else "right_to_left"
+            fix = "right_to_left" if side == "right" else "left_to_right"
             problems.add(
                 where,
                 f"pair {pair.name!r} writes to {side} object {spec.name!r}, which cannot be "

@@ -129,12 +129,12 @@ def _syntax_error(exc: MarkedYAMLError, name: str) -> ConfigError:
     column = mark.column + 1 if mark is not None else None
     problem = exc.problem or exc.context or "invalid YAML"
     if isinstance(exc, DuplicateKeyError):
-        first = exc.context_mark
-        where = f" (first at line {first.line + 1})" if first is not None else ""
+        start = exc.context_mark
+        where = f" (the mapping starting at line {start.line + 1} already has it)" if start is not None else ""
         # ruamel's problem text is 'found duplicate key "a" with value ...'; keep the key only
         key = problem.split('"')[1] if problem.count('"') >= 2 else "?"
         return ConfigError(
-            f"duplicate key '{key}' in one mapping{where}",
+            f"duplicate key '{key}'{where}",
             file=name,
             line=line,
             column=column,
@@ -149,6 +149,9 @@ def _syntax_error(exc: MarkedYAMLError, name: str) -> ConfigError:
             hint="replace the tab with spaces",
         )
     context = f"{exc.context}: " if exc.context and exc.problem else ""
+    started = exc.context_mark
+    if started is not None and exc.problem_mark is not None and started.line != exc.problem_mark.line:
+        context = f"{context.rstrip(': ')} (started at line {started.line + 1}, column {started.column + 1}): "
     return ConfigError(f"YAML syntax error: {context}{problem}", file=name, line=line, column=column)
 
 
