@@ -1,0 +1,373 @@
+"""The ``syncengine`` command. Exit codes: 0 ok, 1 sync errors, 2 bad config or usage."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from syncengine.config import Config, load_config
+from syncengine.errors import AuthError, ConfigError, ConfigErrors, SyncEngineError
+from syncengine.logs import configure_logging
+from syncengine.reconcile import PairOptions, RunReport, describe_change, run_pipeline
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_SYNC_ERRORS, EXIT_CONFIG = 0, 1, 2
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Two-way record sync.")
+conflicts_app = typer.Typer(no_args_is_help=True, help="List, show and settle parked conflicts.")
+auth_app = typer.Typer(no_args_is_help=True, help="Authorize access to an outside system.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run a local emulator of an outside API.")
+app.add_typer(conflicts_app, name="conflicts")
+app.add_typer(auth_app, name="auth")
+app.add_typer(sandbox_app, name="sandbox")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", envvar="SYNCENGINE_CONFIG", help="The config file.")
+]
+PipelineOpt = Annotated[str | None, typer.Option("--pipeline", "-p", help="Pipeline name (default: the only one).")]
+
+
+@dataclass
+class _State:
+    log_level: str = "warning"
+    json_logs: bool | None = None
+
+
+_state = _State()
+
+
+@app.callback()
+def _main(
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
+    json_logs: Annotated[bool | None, typer.Option("--json-logs/--console-logs",
+                                                   help="Log format (default: console in a terminal).")] = None,
+) -> None:
+    _state.log_level, _state.json_logs = log_level, json_logs
+    configure_logging(log_level, json=json_logs)
+
+
+def _config_errors(exc: ConfigError | ConfigErrors) -> None:
+    errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+    for error in errors:
+        err.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+
+
+@contextmanager
+def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
+    """The config and its ledger; config mistakes exit with code 2."""
+    from syncengine.ledger import Ledger
+
+    try:
+        config = load_config(config_path)
+    except (ConfigError, ConfigErrors) as exc:
+        _config_errors(exc)
+        raise typer.Exit(EXIT_CONFIG) from None
+    ledger = Ledger.open(config.ledger_url)
+    try:
+        yield config, ledger
+    finally:
+        config.close()
+        ledger.close()
+
+
+def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, Any]:
+    try:
+        pipe = config.pipeline(pipeline)
+        return pipe, config.mapping(pipe, ledger)
+    except (ConfigError, ConfigErrors) as exc:
+        _config_errors(exc)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except AuthError as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+# -- init ------------------------------------------------------------------------------------
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write the starter files.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a runnable starter: config.yaml, a CSV <-> SQLite mapping and a small CSV file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    starter = resources.files("syncengine") / "starter"
+    written = []
+    for name in ("config.yaml", "clients.mapping.yaml", "clients.csv"):
+        target = directory / name
+        if target.exists() and not force:
+            err.print(f"[yellow]skip[/yellow] {target} exists (use --force to overwrite)")
+            continue
+        with resources.as_file(starter / name) as src:
+            shutil.copyfile(src, target)
+        written.append(str(target))
+    for name in written:
+        out.print(f"[green]wrote[/green] {name}")
+    out.print(f"next: syncengine -h; syncengine validate -c {directory / 'config.yaml'}")
+
+
+# -- validate --------------------------------------------------------------------------------
+@app.command()
+def validate(config: ConfigOpt = Path("config.yaml")) -> None:
+    """Check the config and every pipeline's mapping against the connectors' objects."""
+    with _loaded(config) as (cfg, ledger):
+        problems = 0
+        for name in cfg.pipelines:
+            try:
+                compiled = cfg.mapping(cfg.pipelines[name], ledger)
+            except (ConfigError, ConfigErrors) as exc:
+                _config_errors(exc)
+                problems += 1
+                continue
+            pairs = ", ".join(p.name for p in compiled.pairs)
+            out.print(f"[green]ok[/green] pipeline {name}: {len(compiled.pairs)} pairs ({pairs})")
+        if problems:
+            raise typer.Exit(EXIT_CONFIG)
+
+
+# -- plan / sync -----------------------------------------------------------------------------
+def _options(cfg: Config, *, full: bool, dry_run: bool, allow_mass_delete: bool) -> PairOptions:
+    return PairOptions(full=full, dry_run=dry_run, allow_mass_delete=allow_mass_delete,
+                       max_delete_fraction=cfg.safety.max_delete_fraction,
+                       min_mass_delete=cfg.safety.min_mass_delete)
+
+
+def _summary(report: RunReport, title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    table.add_column("pair")
+    for column in ("created", "updated", "deleted", "archived", "linked", "conflicts", "errors"):
+        table.add_column(column, justify="right")
+    for pair in report.pairs:
+        c = pair.counts
+        def both(kind: str, c: Any = c) -> str:
+            left, right = c.get(f"{kind}_left", 0), c.get(f"{kind}_right", 0)
+            return f"←{left} →{right}" if left or right else "0"
+        table.add_row(pair.pair, both("created"), both("updated"), both("deleted"), both("archived"),
+                      str(c.get("linked", 0)), str(c.get("conflicts", 0)), str(c.get("errors", 0)))
+    out.print(table)
+    out.print("[dim]← written on the left side, → written on the right side[/dim]")
+    for error in report.errors + [e for p in report.pairs for e in p.errors][:50]:
+        err.print(f"[red]error[/red] {error}", highlight=False)
+
+
+@app.command()
+def plan(
+    config: ConfigOpt = Path("config.yaml"),
+    pipeline: PipelineOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Compare everything, not only what changed.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many actions.")] = 200,
+) -> None:
+    """Show what `sync` would do, with field diffs; nothing is written anywhere."""
+    with _loaded(config) as (cfg, ledger):
+        pipe, mapping = _mapping(cfg, ledger, pipeline)
+        report = run_pipeline(
+            ledger=ledger, pipeline=pipe.name, mapping=mapping,
+            left=cfg.connector(pipe.left, ledger), right=cfg.connector(pipe.right, ledger),
+            options=_options(cfg, full=full, dry_run=True, allow_mass_delete=True),
+        )
+        table = Table(title=f"plan for {pipe.name} ({pipe.left} ← → {pipe.right})")
+        for column in ("pair", "action", "on", "left key", "right key", "changes"):
+            table.add_column(column, overflow="fold")
+        shown = 0
+        for pair in report.pairs:
+            for action in pair.actions:
+                if shown >= limit:
+                    break
+                changes = "; ".join(f"{name}: {describe_change(a, b)}" for name, (a, b) in action.diff.items())
+                table.add_row(pair.pair, action.kind, action.side or "", action.left_key or "",
+                              action.right_key or "", changes or action.note)
+                shown += 1
+        out.print(table)
+        total = sum(len(p.actions) for p in report.pairs)
+        if total > shown:
+            out.print(f"... and {total - shown} more actions")
+        if total == 0:
+            out.print("nothing to do: both sides agree")
+        _summary(report, "plan summary")
+        if not report.ok:
+            raise typer.Exit(EXIT_SYNC_ERRORS)
+
+
+@app.command()
+def sync(
+    config: ConfigOpt = Path("config.yaml"),
+    pipeline: PipelineOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="List everything on both sides and repair drift.")] = False,
+    allow_mass_delete: Annotated[bool, typer.Option(
+        "--allow-mass-delete", help="Proceed even when a run would delete many records.")] = False,
+) -> None:
+    """Reconcile both sides of a pipeline and apply the changes."""
+    with _loaded(config) as (cfg, ledger):
+        pipe, mapping = _mapping(cfg, ledger, pipeline)
+        show = sys.stderr.isatty()
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed} records"), TimeElapsedColumn(),
+                      console=err, disable=not show, transient=True) as progress:
+            tasks: dict[tuple[str, str], Any] = {}
+
+            def on_progress(pair: str, side: str, count: int) -> None:
+                key = (pair, side)
+                if key not in tasks:
+                    tasks[key] = progress.add_task(f"{pair} {side}", total=None)
+                progress.update(tasks[key], completed=count)
+
+            try:
+                report = run_pipeline(
+                    ledger=ledger, pipeline=pipe.name, mapping=mapping,
+                    left=cfg.connector(pipe.left, ledger), right=cfg.connector(pipe.right, ledger),
+                    options=_options(cfg, full=full, dry_run=False, allow_mass_delete=allow_mass_delete),
+                    progress=on_progress,
+                )
+            except SyncEngineError as exc:
+                err.print(f"[red]error[/red] {exc}", highlight=False)
+                raise typer.Exit(EXIT_SYNC_ERRORS) from None
+        _summary(report, f"sync {pipe.name} ({report.mode})")
+        out.print(f"{report.writes} writes, run {report.run_id}")
+        if not report.ok:
+            raise typer.Exit(EXIT_SYNC_ERRORS)
+
+
+# -- status ----------------------------------------------------------------------------------
+@app.command()
+def status(config: ConfigOpt = Path("config.yaml")) -> None:
+    """Cursors, the last runs and open conflicts."""
+    with _loaded(config) as (_cfg, ledger):
+        cursors = Table(title="cursors")
+        for column in ("pipeline", "pair", "side", "cursor", "updated"):
+            cursors.add_column(column, overflow="fold")
+        for c in ledger.cursors():
+            cursors.add_row(c.pipeline, c.pair, c.side, (c.cursor or "")[:80], str(c.updated_at or ""))
+        out.print(cursors)
+        runs = Table(title="last runs")
+        for column in ("id", "pipeline", "mode", "status", "started", "finished", "counts"):
+            runs.add_column(column, overflow="fold")
+        for r in ledger.recent_runs(limit=10):
+            counts = ", ".join(f"{k}={v}" for k, v in sorted((r.counts or {}).items()) if v)
+            runs.add_row(str(r.id), r.pipeline, r.mode, r.status or "running", str(r.started_at),
+                         str(r.finished_at or ""), counts)
+        out.print(runs)
+        open_conflicts = ledger.list_conflicts(status="open")
+        out.print(f"open conflicts: {len(open_conflicts)}" + (" (see: syncengine conflicts list)"
+                                                              if open_conflicts else ""))
+
+
+# -- conflicts -------------------------------------------------------------------------------
+@conflicts_app.command("list")
+def conflicts_list(
+    config: ConfigOpt = Path("config.yaml"),
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved conflicts.")] = False,
+) -> None:
+    """Conflicts parked for a person (policy `manual`)."""
+    with _loaded(config) as (_cfg, ledger):
+        table = Table(title="conflicts")
+        for column in ("id", "pipeline", "pair", "left key", "right key", "fields", "status", "created"):
+            table.add_column(column)
+        for c in ledger.list_conflicts(status=None if all_ else "open"):
+            table.add_row(str(c.id), c.pipeline, c.pair, c.left_key, c.right_key, ", ".join(c.fields),
+                          c.status + (f" ({c.resolution})" if c.resolution else ""), str(c.created_at))
+        out.print(table)
+
+
+@conflicts_app.command("show")
+def conflicts_show(conflict_id: int, config: ConfigOpt = Path("config.yaml")) -> None:
+    """One conflict: the base and both sides of every field in conflict."""
+    with _loaded(config) as (_cfg, ledger):
+        c = ledger.get_conflict(conflict_id)
+        if c is None:
+            err.print(f"[red]error[/red] no conflict {conflict_id}")
+            raise typer.Exit(EXIT_CONFIG)
+        out.print(f"conflict {c.id}: pipeline {c.pipeline}, pair {c.pair}, left {c.left_key} <-> right "
+                  f"{c.right_key}, {c.status}" + (f", {c.resolution} wins" if c.resolution else ""))
+        table = Table()
+        for column in ("field", "base (last agreed)", "left now", "right now"):
+            table.add_column(column, overflow="fold")
+        base, left, right = c.base or {}, c.left or {}, c.right or {}
+        for name in c.fields:
+            table.add_row(name, str(base.get(name, "∅")), str(left.get(name, "∅")), str(right.get(name, "∅")))
+        out.print(table)
+        out.print(f"settle with: syncengine conflicts resolve {c.id} --take left|right")
+
+
+@conflicts_app.command("resolve")
+def conflicts_resolve(
+    conflict_id: int,
+    take: Annotated[str, typer.Option(help="The side whose values win: left or right.")],
+    config: ConfigOpt = Path("config.yaml"),
+) -> None:
+    """Settle a conflict; the next sync writes the chosen side's values to the other side."""
+    if take not in ("left", "right"):
+        err.print("[red]error[/red] --take must be left or right")
+        raise typer.Exit(EXIT_CONFIG)
+    with _loaded(config) as (_cfg, ledger):
+        try:
+            c = ledger.resolve_conflict(conflict_id, take)
+        except (KeyError, ValueError, LookupError, SyncEngineError) as exc:
+            err.print(f"[red]error[/red] {exc}")
+            raise typer.Exit(EXIT_CONFIG) from None
+        out.print(f"conflict {c.id} resolved: {take} wins; the next `syncengine sync` applies it")
+
+
+# -- auth / sandbox (vendor commands come from the connector packages) -----------------------
+@auth_app.command("freshbooks")
+def auth_freshbooks(
+    config: ConfigOpt = Path("config.yaml"),
+    connector: Annotated[str | None, typer.Option(help="The FreshBooks connector's name in the config.")] = None,
+    port: Annotated[int, typer.Option(help="Local port for the OAuth redirect.")] = 8976,
+    browser: Annotated[bool, typer.Option(help="Open the authorization page in a browser.")] = False,
+) -> None:
+    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
+    from connectors.freshbooks.auth import authorize
+
+    with _loaded(config) as (cfg, ledger):
+        names = [n for n, c in cfg.connectors.items() if c.type == "freshbooks"]
+        if connector is None and len(names) == 1:
+            connector = names[0]
+        if connector not in names:
+            err.print(f"[red]error[/red] name the FreshBooks connector with --connector (one of: {names})")
+            raise typer.Exit(EXIT_CONFIG)
+        try:
+            authorize(dict(cfg.connectors[connector].options), ledger, port=port, open_browser=browser)
+        except (AuthError, ConfigError) as exc:
+            err.print(f"[red]error[/red] {exc}")
+            raise typer.Exit(EXIT_CONFIG) from None
+        out.print("[green]authorized[/green]: tokens stored in the ledger")
+
+
+@sandbox_app.command("freshbooks")
+def sandbox_freshbooks(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    seed: Annotated[int, typer.Option(help="How many clients to seed (with invoices, payments...).")] = 100,
+    state: Annotated[Path | None, typer.Option(help="Keep state in this file between runs.")] = None,
+    token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
+    requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
+) -> None:
+    """Run the local FreshBooks emulator (the sandbox) until interrupted."""
+    from connectors.freshbooks.sandbox import run_sandbox
+
+    out.print(f"FreshBooks sandbox on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    run_sandbox(port=port, seed=seed, state_file=str(state) if state else None, token_ttl=token_ttl,
+                requests_per_minute=requests_per_minute)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    try:
+        app()
+    except (ConfigError, ConfigErrors) as exc:
+        _config_errors(exc)
+        sys.exit(EXIT_CONFIG)

@@ -1,0 +1,255 @@
+"""config.yaml: the ledger, the connectors and the pipelines, with environment overrides.
+
+Strings may hold ``${VAR}`` or ``${VAR:-default}``; ``SYNCENGINE_LEDGER_URL`` overrides the
+ledger. Connector types are found through the ``syncengine.connectors`` entry-point group, so the
+engine names no vendor: a new connector package registers itself in its own pyproject.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from syncengine.connector import Connector
+from syncengine.errors import ConfigError, ConfigErrors
+from syncengine.mapping.diagnostics import did_you_mean
+from syncengine.mapping.yaml_source import YamlSource, load_yaml
+
+if TYPE_CHECKING:
+    from syncengine.mapping import CompiledMapping
+    from syncengine.tokens import TokenStore
+
+__all__ = [
+    "Config",
+    "ConnectorConfig",
+    "ConnectorFactory",
+    "PipelineConfig",
+    "Safety",
+    "connector_types",
+    "load_config",
+]
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging")
+_PIPELINE_KEYS = ("name", "left", "right", "mapping", "schedule", "description")
+_SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
+DEFAULT_LEDGER = "sqlite:///syncengine.db"
+
+
+class ConnectorFactory(Protocol):
+    def __call__(
+        self, name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore
+    ) -> Connector: ...
+
+
+def connector_types() -> dict[str, Any]:
+    """Installed connector types, by the name used in ``type:``."""
+    return {ep.name: ep for ep in entry_points(group="syncengine.connectors")}
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    max_delete_fraction: float = 0.25
+    min_mass_delete: int = 10
+
+
+@dataclass(slots=True)
+class ConnectorConfig:
+    name: str
+    type: str
+    options: dict[str, Any]
+    loc: tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class PipelineConfig:
+    name: str
+    left: str
+    right: str
+    mapping: Path
+    schedule: str | None
+    loc: tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class Config:
+    path: Path
+    ledger_url: str
+    connectors: dict[str, ConnectorConfig]
+    pipelines: dict[str, PipelineConfig]
+    safety: Safety
+    source: YamlSource
+    _built: dict[str, Connector] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def error(self, message: str, loc: tuple[Any, ...], hint: str | None = None) -> ConfigError:
+        line, column = self.source.position(loc)
+        return ConfigError(message, file=str(self.path), line=line, column=column, hint=hint)
+
+    def pipeline(self, name: str | None) -> PipelineConfig:
+        if name is None:
+            if len(self.pipelines) == 1:
+                return next(iter(self.pipelines.values()))
+            raise ConfigError(
+                f"{self.path}: several pipelines ({', '.join(self.pipelines)}); name one with --pipeline"
+            )
+        if name not in self.pipelines:
+            raise ConfigError(f"no pipeline {name!r} in {self.path}", hint=did_you_mean(name, self.pipelines))
+        return self.pipelines[name]
+
+    def connector(self, name: str, token_store: TokenStore) -> Connector:
+        """Build (once) the connector named in the config."""
+        if name in self._built:
+            return self._built[name]
+        spec = self.connectors[name]
+        factory: ConnectorFactory = connector_types()[spec.type].load()
+        try:
+            built = factory(name, spec.options, base_dir=self.base_dir, token_store=token_store)
+        except ConfigError as exc:
+            where = exc.line is None
+            raise (self.error(f"connector {name!r}: {exc.message}", spec.loc, exc.hint) if where else exc) from None
+        self._built[name] = built
+        return built
+
+    def mapping(self, pipeline: PipelineConfig, token_store: TokenStore) -> CompiledMapping:
+        """The pipeline's mapping, validated against both connectors' objects."""
+        from syncengine.mapping import load_mapping
+
+        left = self.connector(pipeline.left, token_store)
+        right = self.connector(pipeline.right, token_store)
+        return load_mapping(pipeline.mapping, left.objects(), right.objects())
+
+    def close(self) -> None:
+        for connector in self._built.values():
+            connector.close()
+        self._built.clear()
+
+
+def _expand(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, dict):
+        return {k: _expand(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v) for v in value]
+    return value
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a config file; every mistake is reported with its file:line:column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigErrors([ConfigError(f"cannot read config: {exc.strerror}", file=str(path))]) from None
+    source = load_yaml(text, str(path))
+    errors: list[ConfigError] = []
+
+    def err(message: str, loc: tuple[Any, ...], hint: str | None = None, *, at_key: bool = False) -> None:
+        line, column = source.key_position(loc) if at_key else source.position(loc)
+        errors.append(ConfigError(message, file=str(path), line=line, column=column, hint=hint))
+
+    data = source.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        err("the config must be a mapping with ledger, connectors and pipelines", ())
+        raise ConfigErrors(errors)
+    for key in data:
+        if key not in _TOP_KEYS:
+            err(f"unknown key {key!r}", (key,), did_you_mean(str(key), _TOP_KEYS), at_key=True)
+
+    ledger_url = os.environ.get("SYNCENGINE_LEDGER_URL") or _expand(data.get("ledger") or DEFAULT_LEDGER)
+    if not isinstance(ledger_url, str):
+        err("ledger must be a database URL such as sqlite:///syncengine.db", ("ledger",))
+        ledger_url = DEFAULT_LEDGER
+    elif ledger_url.startswith("sqlite:///") and not ledger_url.startswith("sqlite:////"):
+        relative = ledger_url[len("sqlite:///"):]
+        if relative and relative != ":memory:":
+            ledger_url = f"sqlite:///{(path.parent / relative).resolve()}"
+
+    types = connector_types()
+    connectors: dict[str, ConnectorConfig] = {}
+    raw_connectors = data.get("connectors") or {}
+    if not isinstance(raw_connectors, dict):
+        err("connectors must be a mapping of name -> settings", ("connectors",))
+        raw_connectors = {}
+    for name, options in raw_connectors.items():
+        loc = ("connectors", name)
+        if not isinstance(options, dict):
+            err(f"connector {name!r} must be a mapping with a type", loc)
+            continue
+        kind = options.get("type")
+        if kind is None:
+            err(f"connector {name!r} has no type (one of: {', '.join(sorted(types))})", loc)
+            continue
+        if kind not in types:
+            err(f"unknown connector type {kind!r}", (*loc, "type"), did_you_mean(str(kind), types))
+            continue
+        opts = _expand({k: v for k, v in options.items() if k != "type"})
+        connectors[str(name)] = ConnectorConfig(str(name), str(kind), opts, loc)
+
+    pipelines: dict[str, PipelineConfig] = {}
+    raw_pipelines = data.get("pipelines") or []
+    if not isinstance(raw_pipelines, list):
+        err("pipelines must be a list", ("pipelines",))
+        raw_pipelines = []
+    for index, entry in enumerate(raw_pipelines):
+        loc = ("pipelines", index)
+        if not isinstance(entry, dict):
+            err("a pipeline must be a mapping with name, left, right and mapping", loc)
+            continue
+        for key in entry:
+            if key not in _PIPELINE_KEYS:
+                err(f"unknown pipeline key {key!r}", (*loc, key), did_you_mean(str(key), _PIPELINE_KEYS),
+                    at_key=True)
+        missing = [k for k in ("name", "left", "right", "mapping") if not entry.get(k)]
+        if missing:
+            err(f"pipeline is missing {', '.join(missing)}", loc)
+            continue
+        name = str(entry["name"])
+        if name in pipelines:
+            err(f"duplicate pipeline name {name!r}", (*loc, "name"))
+        for side in ("left", "right"):
+            if entry[side] not in raw_connectors:
+                err(f"{side} connector {entry[side]!r} is not defined under connectors", (*loc, side),
+                    did_you_mean(str(entry[side]), [str(c) for c in raw_connectors]))
+        mapping_path = Path(_expand(str(entry["mapping"])))
+        if not mapping_path.is_absolute():
+            mapping_path = path.parent / mapping_path
+        if not mapping_path.exists():
+            err(f"mapping file {str(entry['mapping'])!r} does not exist", (*loc, "mapping"))
+        schedule = entry.get("schedule")
+        pipelines[name] = PipelineConfig(name, str(entry["left"]), str(entry["right"]), mapping_path,
+                                         str(schedule) if schedule is not None else None, loc)
+
+    safety = Safety()
+    raw_safety = data.get("safety") or {}
+    if isinstance(raw_safety, dict):
+        for key in raw_safety:
+            if key not in _SAFETY_KEYS:
+                err(f"unknown safety key {key!r}", ("safety", key), did_you_mean(str(key), _SAFETY_KEYS),
+                    at_key=True)
+        fraction = raw_safety.get("max_delete_fraction", safety.max_delete_fraction)
+        minimum = raw_safety.get("min_mass_delete", safety.min_mass_delete)
+        if not isinstance(fraction, int | float) or not 0 <= float(fraction) <= 1:
+            err("max_delete_fraction must be a number from 0 to 1", ("safety", "max_delete_fraction"))
+            fraction = safety.max_delete_fraction
+        if not isinstance(minimum, int) or minimum < 0:
+            err("min_mass_delete must be a whole number >= 0", ("safety", "min_mass_delete"))
+            minimum = safety.min_mass_delete
+        safety = Safety(float(fraction), int(minimum))
+    else:
+        err("safety must be a mapping", ("safety",))
+
+    if errors:
+        raise ConfigErrors(errors)
+    return Config(path, ledger_url, connectors, pipelines, safety, source)

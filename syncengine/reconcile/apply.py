@@ -1,0 +1,334 @@
+"""Applying decisions: intent first, then the remote write, then link + snapshot in one commit.
+
+Every remote write has an intent row committed *before* it happens. If the process dies between
+the remote write and the ledger commit, the next run finds the pending intent and recognises the
+record it created by its payload instead of creating it again (see ``PairSync._recover``). The
+idempotency key of a create is derived from the pair and the source key, so a retried create
+carries the same key (Stripe and other APIs then return the first result).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from syncengine.connector import Connector, WriteOp, WriteResult
+from syncengine.errors import ConnectorError, NotFoundError
+from syncengine.mapping import RecordMappingError, UnresolvedRef
+from syncengine.reconcile.actions import Action, PairReport, field_diff
+from syncengine.reconcile.merge import Side
+from syncengine.reconcile.observe import DELETED, Seen, project_record
+from syncengine.reconcile.refs import LedgerRefs
+from syncengine.records import Record, canonical_bytes
+
+if TYPE_CHECKING:
+    from syncengine.ledger import Intent, Ledger, LinkState
+    from syncengine.ledger.rows import LinkStatus
+    from syncengine.mapping import PairMapping
+
+__all__ = ["Applier", "Work", "WriteKind"]
+
+WriteKind = Literal["create", "update", "delete", "archive"]
+
+
+@dataclass(slots=True)
+class Work:
+    """Everything needed to bring one record pair into agreement."""
+
+    link: LinkState | None
+    left: Seen | None
+    right: Seen | None
+    merged: dict[str, Any] | None
+    left_op: WriteKind | None = None
+    right_op: WriteKind | None = None
+    to_left: dict[str, Any] = field(default_factory=dict)
+    to_right: dict[str, Any] = field(default_factory=dict)
+    #: drop the link after the writes (both sides gone, or a deletion not to be remembered).
+    unlink: bool = False
+    conflict_id: int | None = None
+    note: str = ""
+
+    @property
+    def left_key(self) -> str | None:
+        if self.left is not None:
+            return self.left.key
+        return self.link.left_key if self.link else None
+
+    @property
+    def right_key(self) -> str | None:
+        if self.right is not None:
+            return self.right.key
+        return self.link.right_key if self.link else None
+
+    def seen(self, side: Side) -> Seen | None:
+        return self.left if side == "left" else self.right
+
+    def op(self, side: Side) -> WriteKind | None:
+        return self.left_op if side == "left" else self.right_op
+
+    def names(self, side: Side) -> dict[str, Any]:
+        return self.to_left if side == "left" else self.to_right
+
+    @property
+    def source(self) -> Seen | None:
+        """The record that caused this work: retried by key if the work fails."""
+        if self.left is not None and self.left_op is None:
+            return self.left
+        if self.right is not None and self.right_op is None:
+            return self.right
+        return self.left or self.right
+
+
+def idempotency_key(pipeline: str, pair: str, side: Side, kind: str, key: str, payload: Any) -> str:
+    """Stable across reruns for the same write, distinct for different writes."""
+    digest = hashlib.sha256()
+    digest.update(f"{pipeline}\0{pair}\0{side}\0{kind}\0{key}\0".encode())
+    if kind != "create":
+        digest.update(canonical_bytes({"p": payload}))
+    return f"se-{digest.hexdigest()[:40]}"
+
+
+@dataclass(slots=True)
+class _Planned:
+    work: Work
+    ops: dict[Side, WriteOp] = field(default_factory=dict)
+    results: dict[Side, WriteResult] = field(default_factory=dict)
+    intent_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+class Applier:
+    """Applies batches of :class:`Work` for one pair, or (dry run) only reports them."""
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        pipeline: str,
+        pair: PairMapping,
+        connectors: dict[Side, Connector],
+        refs: LedgerRefs,
+        report: PairReport,
+        dry_run: bool,
+        pending_creates: dict[tuple[Side, str], Intent],
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.pipeline = pipeline
+        self.pair = pair
+        self.connectors = connectors
+        self.refs = refs
+        self.report = report
+        self.dry_run = dry_run
+        self.pending_creates = pending_creates
+        self.on_committed = on_committed
+        self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
+
+    # -- planning one work item into write ops ---------------------------------------------
+    def _ops_for(self, item: _Planned) -> None:
+        work = item.work
+        for side in ("left", "right"):
+            kind = work.op(side)
+            if kind is None:
+                continue
+            target_key = work.left_key if side == "left" else work.right_key
+            other = work.right_key if side == "left" else work.left_key
+            if kind in ("create", "update"):
+                assert work.merged is not None
+                seen = work.seen(side)
+                payload = self.pair.render(
+                    side, work.merged, work.names(side).keys(), self.refs,
+                    current=seen.fields if seen else None,
+                )
+                key_for_id = other if kind == "create" else target_key
+                op = WriteOp(
+                    kind, None if kind == "create" else target_key, payload,
+                    idempotency_key(self.pipeline, self.pair.name, side, kind, key_for_id or "", payload),
+                )
+            else:
+                op = WriteOp(
+                    kind, target_key, {},
+                    idempotency_key(self.pipeline, self.pair.name, side, kind, target_key or "", None),
+                )
+            item.ops[side] = op
+
+    def _action(self, item: _Planned, side: Side) -> Action:
+        work = item.work
+        op = item.ops[side]
+        seen = work.seen(side)
+        before = seen.common if seen is not None else (work.link.common if work.link else None)
+        diff = field_diff(before, work.names(side)) if op.kind in ("create", "update") else {}
+        return Action(op.kind, side, work.left_key, work.right_key, diff, work.note)
+
+    # -- the batch -------------------------------------------------------------------------
+    def apply(self, works: Sequence[Work]) -> None:
+        planned: list[_Planned] = []
+        for work in works:
+            item = _Planned(work)
+            try:
+                self._ops_for(item)
+            except (RecordMappingError, UnresolvedRef) as exc:
+                self._fail(item, f"cannot render: {exc}")
+                if self.dry_run:
+                    self.report.add(Action("error", None, work.left_key, work.right_key, note=str(exc)))
+                    continue
+            planned.append(item)
+
+        if self.dry_run:
+            for item in planned:
+                if item.error:
+                    continue
+                for side in item.ops:
+                    self.report.add(self._action(item, side))
+                if not item.ops and item.work.link is None:
+                    self.report.add(Action("link", None, item.work.left_key, item.work.right_key,
+                                           note=item.work.note))
+            return
+
+        self._begin_intents([p for p in planned if p.error is None])
+        for side in ("left", "right"):
+            batch = [p for p in planned if p.error is None and side in p.ops]
+            if not batch:
+                continue
+            try:
+                results = self.connectors[side].write_batch(self.objects[side], [p.ops[side] for p in batch])
+            except ConnectorError as exc:
+                # The whole batch failed before any result: every op of it is retried next run.
+                for p in batch:
+                    p.error = f"{side} write failed: {exc}"
+                continue
+            for p, result in zip(batch, results, strict=True):
+                p.results[side] = result
+                if result.error is not None and not (
+                    isinstance(result.error, NotFoundError) and result.op.kind in ("delete", "archive")
+                ):
+                    p.error = f"{side} {result.op.kind} failed: {result.error}"
+        self._commit(planned)
+
+    def _begin_intents(self, planned: list[_Planned]) -> None:
+        from syncengine.ledger import IntentWrite
+
+        writes: list[IntentWrite] = []
+        owners: list[_Planned] = []
+        for item in planned:
+            for side, op in item.ops.items():
+                source = item.work.right_key if side == "left" else item.work.left_key
+                pending = self.pending_creates.pop((side, source or ""), None) if op.kind == "create" else None
+                if pending is not None:
+                    # Retry the interrupted create under its original idempotency key.
+                    item.ops[side] = WriteOp(op.kind, op.key, op.fields, pending.idempotency_key)
+                    item.intent_ids.append(pending.id)
+                    continue
+                writes.append(IntentWrite(side, op.kind, source or "", op.key, op.idempotency_key,
+                                          dict(op.fields)))
+                owners.append(item)
+        if writes:
+            ids = self.ledger.begin_intents(self.pipeline, self.pair.name, writes)
+            for owner, intent_id in zip(owners, ids, strict=True):
+                owner.intent_ids.append(intent_id)
+
+    def _hash_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None]:
+        """(key, hash) of ``side`` after this work: from the written record, or as it was."""
+        work = item.work
+        seen = work.seen(side)
+        link_key = (work.link.left_key if side == "left" else work.link.right_key) if work.link else None
+        link_hash = (work.link.left_hash if side == "left" else work.link.right_hash) if work.link else None
+        result = item.results.get(side)
+        if result is None:
+            if seen is not None:
+                return seen.key, seen.hash
+            return link_key, link_hash
+        if result.op.kind == "delete":
+            return (seen.key if seen else link_key), DELETED
+        if result.op.kind == "archive":
+            # An archived record stays linked (a tombstone), so its later edits never come back
+            # as a "new" record; its hash is kept as it was.
+            return (seen.key if seen else link_key), (seen.hash if seen else link_hash)
+        record: Record | None = result.record
+        if record is None:
+            # The connector did not hand the record back: the next pull re-reads and settles it.
+            return (seen.key if seen else link_key), ""
+        try:
+            _, digest = project_record(self.pair, side, record, self.refs)
+        except (RecordMappingError, UnresolvedRef):
+            digest = ""
+        return record.key, digest
+
+    def _commit(self, planned: list[_Planned]) -> None:
+        from syncengine.ledger import LinkWrite
+
+        links: list[LinkWrite] = []
+        drops: list[str] = []
+        done: list[int] = []
+        failed_ids: list[int] = []
+        cleared: dict[Side, list[str]] = {"left": [], "right": []}
+        failures: dict[Side, dict[str, str]] = {"left": {}, "right": {}}
+        applied_conflicts: list[int] = []
+        learned: list[tuple[str, str]] = []
+        for item in planned:
+            work = item.work
+            source = work.source
+            if item.error is not None:
+                failed_ids.extend(item.intent_ids)
+                if source is not None:
+                    failures[source.side][source.key] = item.error
+                self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
+                continue
+            done.extend(item.intent_ids)
+            for side in item.ops:
+                self.report.add(self._action(item, side))
+            if not item.ops and work.link is None:
+                self.report.add(Action("link", None, work.left_key, work.right_key, note=work.note))
+            if source is not None:
+                cleared[source.side].append(source.key)
+            if work.conflict_id is not None:
+                applied_conflicts.append(work.conflict_id)
+            left_key, left_hash = self._hash_after(item, "left")
+            right_key, right_hash = self._hash_after(item, "right")
+            if work.unlink or (left_hash == DELETED and right_hash == DELETED):
+                if work.link is not None:
+                    drops.append(work.link.left_key)
+                    self.refs.forget(self.pair.name, work.link.left_key, work.link.right_key)
+                continue
+            if left_key is None or right_key is None:
+                continue
+            status: LinkStatus = "tombstone" if DELETED in (left_hash, right_hash) else "active"
+            links.append(LinkWrite(left_key, right_key, work.merged or (work.link.common if work.link else {}),
+                                   left_hash or "", right_hash or "", status))
+            learned.append((left_key, right_key))
+        with self.ledger.transaction() as tx:
+            if drops:
+                tx.drop_links(self.pipeline, self.pair.name, drops)
+            if links:
+                tx.put_links(self.pipeline, self.pair.name, links)
+            if done:
+                tx.finish_intents(done, "done")
+            if failed_ids:
+                tx.finish_intents(failed_ids, "failed")
+            for side in ("left", "right"):
+                if cleared[side]:
+                    tx.clear_failures(self.pipeline, self.pair.name, side, cleared[side])
+                if failures[side]:
+                    tx.record_failures(self.pipeline, self.pair.name, side, failures[side])
+            for conflict_id in applied_conflicts:
+                tx.mark_conflict_applied(conflict_id)
+        for left_key, right_key in learned:
+            self.refs.learn(self.pair.name, left_key, right_key)
+        if self.on_committed is not None:
+            self.on_committed()
+
+    def _fail(self, item: _Planned, message: str) -> None:
+        item.error = message
+
+    @staticmethod
+    def _where(work: Work) -> str:
+        return f"left={work.left_key or '-'} right={work.right_key or '-'}"
+
+    def record_failures(self, side: Side, errors: dict[str, str]) -> None:
+        """Records that could not even be read or mapped: retried by key next run."""
+        if self.dry_run or not errors:
+            return
+        with self.ledger.transaction() as tx:
+            tx.record_failures(self.pipeline, self.pair.name, side, errors)

@@ -1,0 +1,81 @@
+"""Seeing records: project each into the common shape, hash it, and drop echoes.
+
+A record whose common-shape hash equals the hash the snapshot holds for its side has not
+changed in any way the mapping cares about: it is either an echo of our own write or a change
+to an unmapped field. Dropping it here is what stops sync loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syncengine.mapping import RecordMappingError, UnresolvedRef
+from syncengine.reconcile.merge import Side
+from syncengine.records import Record, fields_hash
+
+if TYPE_CHECKING:
+    from syncengine.ledger import LinkState
+    from syncengine.mapping import PairMapping, RefResolver
+
+__all__ = ["DELETED", "Seen", "observe", "project_record"]
+
+#: The hash a snapshot keeps for a side whose record is gone (a tombstone link).
+DELETED = "deleted"
+
+
+@dataclass(slots=True)
+class Seen:
+    """A record of one side as this run saw it, in the common shape."""
+
+    side: Side
+    key: str
+    common: dict[str, Any] | None
+    hash: str
+    updated_at: datetime | None
+    deleted: bool
+    fields: dict[str, Any]
+    link: LinkState | None = None
+
+
+def project_record(
+    pair: PairMapping, side: Side, record: Record, refs: RefResolver
+) -> tuple[dict[str, Any] | None, str]:
+    """The common shape and its hash; a deleted record has no shape and the DELETED hash."""
+    if record.deleted:
+        return None, DELETED
+    common = pair.project(side, record.fields, refs)
+    return common, fields_hash(common)
+
+
+def observe(
+    pair: PairMapping,
+    side: Side,
+    records: Iterable[Record],
+    links: Mapping[str, LinkState],
+    refs: RefResolver,
+    *,
+    keep_unchanged: bool = False,
+) -> tuple[list[Seen], list[tuple[Record, Exception]]]:
+    """Changed records (echoes dropped unless ``keep_unchanged``) and those that failed to map."""
+    seen: list[Seen] = []
+    failed: list[tuple[Record, Exception]] = []
+    for record in records:
+        try:
+            common, digest = project_record(pair, side, record, refs)
+        except (RecordMappingError, UnresolvedRef) as exc:
+            failed.append((record, exc))
+            continue
+        link = links.get(record.key)
+        if link is not None and not keep_unchanged:
+            known = link.left_hash if side == "left" else link.right_hash
+            if known == digest:
+                continue
+        if link is None and record.deleted:
+            continue  # a record we never linked is gone: nothing to do
+        seen.append(
+            Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields, link)
+        )
+    return seen, failed

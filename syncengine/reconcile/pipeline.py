@@ -1,0 +1,92 @@
+"""One run of a pipeline: every object pair in dependency order, recorded in the ledger's runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+
+from syncengine.connector import Connector
+from syncengine.errors import AuthError, ConnectorError, SyncEngineError
+from syncengine.reconcile.actions import PairReport
+from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn
+
+if TYPE_CHECKING:
+    from syncengine.ledger import Ledger
+    from syncengine.mapping import CompiledMapping
+
+__all__ = ["RunReport", "run_pipeline"]
+
+log = structlog.get_logger("syncengine.reconcile")
+
+
+@dataclass(slots=True)
+class RunReport:
+    pipeline: str
+    mode: str
+    pairs: list[PairReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    run_id: int | None = None
+
+    @property
+    def counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for pair in self.pairs:
+            total.update(pair.counts)
+        return total
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(not p.errors for p in self.pairs)
+
+    @property
+    def writes(self) -> int:
+        return sum(p.writes for p in self.pairs)
+
+
+def run_pipeline(
+    *,
+    ledger: Ledger,
+    pipeline: str,
+    mapping: CompiledMapping,
+    left: Connector,
+    right: Connector,
+    options: PairOptions,
+    only_pairs: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> RunReport:
+    """Run every pair (or ``only_pairs``). A failing pair is reported and the others still run,
+    except on an authorization failure, which stops the pipeline: nothing else can succeed."""
+    mode = "plan" if options.dry_run else ("full" if options.full else "incremental")
+    report = RunReport(pipeline, mode)
+    if not options.dry_run:
+        report.run_id = ledger.start_run(pipeline, mode)
+    for pair in mapping.pairs:
+        if only_pairs and pair.name not in only_pairs:
+            continue
+        sync = PairSync(ledger=ledger, pipeline=pipeline, pair=pair, left=left, right=right,
+                        options=options, progress=progress)
+        try:
+            report.pairs.append(sync.run())
+        except AuthError as exc:
+            report.pairs.append(sync.report)
+            report.errors.append(f"{pair.name}: {exc}")
+            log.error("pair failed", pipeline=pipeline, pair=pair.name, error=str(exc))
+            break
+        except (ConnectorError, SyncEngineError) as exc:
+            report.pairs.append(sync.report)
+            report.errors.append(f"{pair.name}: {exc}")
+            log.error("pair failed", pipeline=pipeline, pair=pair.name, error=str(exc))
+        else:
+            log.info("pair done", pipeline=pipeline, pair=pair.name, **dict(sync.report.counts))
+    report.finished_at = datetime.now(UTC)
+    if report.run_id is not None:
+        errors = report.errors + [e for p in report.pairs for e in p.errors]
+        ledger.finish_run(report.run_id, "ok" if report.ok else "error", dict(report.counts), errors[:500])
+    return report
