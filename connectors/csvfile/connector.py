@@ -1,0 +1,492 @@
+"""A CSV file as a table of records keyed by one column.
+
+Every pull is a full listing (the engine finds changes by row hash) unless the file is
+byte-for-byte unchanged since the cursor, which is then a single empty page. Writes rewrite the
+file atomically, touching only the rows they change; malformed rows are reported with their
+line and kept verbatim. A writer that changed the file between our read and our replace is
+detected by its stat stamp and we start over from its version, so its edit is never lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from syncengine.connector import (
+    BaseConnector,
+    Capability,
+    FieldSpec,
+    FieldType,
+    ObjectSpec,
+    Page,
+    WriteOp,
+    WriteResult,
+)
+from syncengine.errors import (
+    AuthError,
+    ConflictError,
+    ConnectorError,
+    NotFoundError,
+    TransientError,
+    UnsupportedError,
+    ValidationError,
+)
+from syncengine.incremental import decode_cursor, encode_cursor
+from syncengine.records import Record
+
+from .cells import format_cell, parser_for
+from .config import CsvObjectConfig, parse_objects
+from .document import Document, Row, write_atomically
+from .fingerprint import StatStamp, fingerprint_handle, stat_stamp
+from .reader import collector_paused, read_chunks
+from .schema import HeaderError, RowSchema, column_types
+
+__all__ = ["CsvConnector"]
+
+#: namespace of the keys we derive from idempotency keys (uuid5), fixed forever.
+KEY_NAMESPACE = uuid.UUID("8f5b7a52-3c1e-5d0a-9b43-6e0c2f6a1d17")
+#: how often a write starts over because another writer keeps changing the file.
+WRITE_ATTEMPTS = 5
+
+
+class _FileChanged(Exception):
+    """Another writer replaced or modified the file after we read it."""
+
+
+class CsvConnector(BaseConnector):
+    def __init__(
+        self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000
+    ) -> None:
+        self.name = name
+        self.configs = dict(objects)
+        self.page_size = page_size
+        self._lock = threading.RLock()
+        self._specs: dict[str, tuple[StatStamp | None, ObjectSpec]] = {}
+
+    @classmethod
+    def from_config(
+        cls, name: str, raw: Mapping[str, Any], base_dir: Path | str | None = None
+    ) -> CsvConnector:
+        """From the plain YAML dict ``{"objects": {name: {"path": ..., ...}}}``."""
+        return cls(name, parse_objects(raw, base_dir))
+
+    # -- description ---------------------------------------------------------------------------
+
+    def objects(self) -> Mapping[str, ObjectSpec]:
+        return {obj: self._spec_of(obj) for obj in self.configs}
+
+    def _spec_of(self, obj: str) -> ObjectSpec:
+        config = self.configs[obj]
+        try:
+            stamp: StatStamp | None = stat_stamp(os.stat(config.file))
+        except OSError:
+            stamp = None
+        cached = self._specs.get(obj)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        header = self._header_on_disk(config) if stamp is not None else None
+        types = column_types(config)
+        names = list(header) if header else self._initial_header(config)
+        names += [n for n in types if n not in names]
+        capabilities = {
+            Capability.LIST,
+            Capability.GET,
+            Capability.CREATE,
+            Capability.UPDATE,
+            Capability.DELETE,
+            Capability.FIND,
+        }
+        if config.archive_column:
+            capabilities.add(Capability.ARCHIVE)
+        spec = ObjectSpec(
+            name=obj,
+            key=config.key,
+            capabilities=frozenset(capabilities),
+            fields={n: FieldSpec(n, types.get(n, "string"), required=n == config.key) for n in names},
+            cursor_field=config.updated_at,
+            description=f"rows of {config.file}",
+        )
+        self._specs[obj] = (stamp, spec)
+        return spec
+
+    def _config(self, obj: str) -> CsvObjectConfig:
+        self.spec(obj)  # raises UnsupportedError naming the known objects
+        return self.configs[obj]
+
+    def _header_on_disk(self, config: CsvObjectConfig) -> list[str] | None:
+        try:
+            with open(config.file, encoding=config.encoding, newline="") as handle:
+                header = next(csv.reader(handle, delimiter=config.delimiter), None)
+        except (OSError, UnicodeDecodeError):
+            return None
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        return header
+
+    @staticmethod
+    def _initial_header(config: CsvObjectConfig) -> list[str]:
+        names = [config.key, *config.columns]
+        for extra in (config.updated_at, config.archive_column):
+            if extra:
+                names.append(extra)
+        return list(dict.fromkeys(names))
+
+    def _schema(self, obj: str, header: list[str]) -> RowSchema:
+        config = self.configs[obj]
+        try:
+            return RowSchema.from_header(header, config)
+        except HeaderError as exc:
+            raise ValidationError(
+                f"{config.file}: {exc}",
+                connector=self.name,
+                obj=obj,
+                field=config.key,
+                hint="fix the header line or the connector's 'key' setting",
+            ) from None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
+        config = self._config(obj)
+        self._ensure_file(obj)
+        try:
+            _mark, previous = decode_cursor(cursor)
+        except ValueError:
+            previous = {}  # an unreadable cursor means "start over": repeats, never skips
+        try:
+            handle = open(config.file, "rb")  # noqa: SIM115 - closed in the finally below
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+        try:
+            fingerprint, _stamp = fingerprint_handle(handle)
+            current = str(fingerprint)
+            if previous.get("file") == current and "next" not in previous:
+                yield Page([], cursor, full=False)
+                return
+            skip = int(previous["next"]) if previous.get("file") == current and "next" in previous else 0
+            text = io.TextIOWrapper(handle, encoding=config.encoding, newline="")
+            chunks = read_chunks(
+                text,
+                lambda header: self._schema(obj, header),
+                delimiter=config.delimiter,
+                page_size=self.page_size,
+                skip_rows=skip,
+            )
+            pending = None
+            try:
+                for chunk in collector_paused(chunks):
+                    if pending is not None:
+                        yield Page(
+                            pending.records,
+                            encode_cursor(None, file=current, next=str(pending.rows)),
+                            pending.errors,
+                            full=skip == 0,
+                        )
+                    pending = chunk
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    f"{config.file} is not valid {config.encoding}: {exc.reason} at byte {exc.start}",
+                    connector=self.name,
+                    obj=obj,
+                    hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
+                ) from None
+            assert pending is not None, "read_chunks always yields a last chunk"
+            yield Page(pending.records, encode_cursor(None, file=current), pending.errors, full=skip == 0)
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+        finally:
+            handle.close()
+
+    def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
+        config = self._config(obj)
+        wanted = frozenset(str(k) for k in keys)
+        if not wanted or not config.file.exists():
+            return []
+        found: list[Record] = []
+        try:
+            with open(config.file, encoding=config.encoding, newline="") as text:
+                for chunk in read_chunks(
+                    text,
+                    lambda header: self._schema(obj, header),
+                    delimiter=config.delimiter,
+                    page_size=self.page_size,
+                    keys=wanted,
+                ):
+                    found.extend(r for r in chunk.records if not r.deleted)
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+        order = {str(k): i for i, k in enumerate(keys)}
+        return sorted(found, key=lambda r: order.get(r.key, 0))
+
+    def find(self, obj: str, field: str, values: Sequence[Any]) -> list[Record]:
+        config = self._config(obj)
+        kind = column_types(config).get(field, "string")
+        wanted = {v for v in (self._normalized(value, kind) for value in values) if v is not None}
+        if not wanted:
+            return []
+        found: list[Record] = []
+        for page in self.changes(obj, None):
+            found.extend(r for r in page.records if not r.deleted and r.fields.get(field) in wanted)
+        return found
+
+    @staticmethod
+    def _normalized(value: Any, kind: FieldType) -> Any:
+        try:
+            text = format_cell(value, kind)
+        except ValueError:
+            return None
+        if not text:
+            return None
+        parser = parser_for(kind)
+        return parser(text) if parser is not None else text
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("create", None, fields, idempotency_key))
+
+    def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("update", key, fields, idempotency_key))
+
+    def delete(self, obj: str, key: str) -> None:
+        self._one(obj, WriteOp("delete", key, {}, f"delete:{key}"))
+
+    def archive(self, obj: str, key: str) -> None:
+        self.require(obj, Capability.ARCHIVE)
+        self._one(obj, WriteOp("archive", key, {}, f"archive:{key}"))
+
+    def _one(self, obj: str, op: WriteOp) -> Record:
+        (result,) = self.write_batch(obj, [op])
+        if result.error is not None:
+            raise result.error
+        return result.record if result.record is not None else Record(op.key or "", deleted=True)
+
+    def write_batch(self, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """All ops in one atomic rewrite of the file; a bad op gets its error, the rest apply."""
+        config = self._config(obj)
+        if not ops:
+            return []
+        with self._lock:
+            for _attempt in range(WRITE_ATTEMPTS):
+                document, stamp, mode = self._load_document(obj)
+                results = self._apply(obj, document, ops)
+                if not any(r.ok for r in results):
+                    return results
+
+                def unchanged(expected: StatStamp | None = stamp) -> None:
+                    try:
+                        now = stat_stamp(os.stat(config.file))
+                    except FileNotFoundError:
+                        now = None
+                    if now != expected:
+                        raise _FileChanged
+
+                try:
+                    write_atomically(
+                        config.file,
+                        document.render(),
+                        config.encoding,
+                        mode=mode,
+                        before_replace=unchanged,
+                    )
+                except _FileChanged:
+                    continue  # read the other writer's version and apply our ops to it
+                except OSError as exc:
+                    raise self._io_error(obj, exc) from exc
+                return results
+        raise ConflictError(
+            f"{config.file} kept changing while we wrote it ({WRITE_ATTEMPTS} attempts)",
+            connector=self.name,
+            obj=obj,
+            hint="another program is rewriting the file continuously; retry later",
+        )
+
+    def _load_document(self, obj: str) -> tuple[Document, StatStamp | None, int | None]:
+        """The file as it is now, with the stamp that must still hold when we replace it."""
+        config = self.configs[obj]
+        try:
+            handle = open(config.file, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            if not config.create:
+                raise self._missing(obj) from None
+            header = self._initial_header(config)
+            return Document.empty(header, self._schema(obj, header), config.delimiter), None, None
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+        with handle:
+            st = os.fstat(handle.fileno())
+            text = io.TextIOWrapper(handle, encoding=config.encoding, newline="")
+            try:
+                document = Document.parse(text, lambda h: self._schema(obj, h), config.delimiter)
+            except ValueError:  # no header at all: an empty file
+                header = self._initial_header(config)
+                document = Document.empty(header, self._schema(obj, header), config.delimiter)
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    f"{config.file} is not valid {config.encoding}: {exc.reason}",
+                    connector=self.name,
+                    obj=obj,
+                ) from None
+        return document, stat_stamp(st), st.st_mode & 0o7777
+
+    def _apply(self, obj: str, document: Document, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        now = datetime.now(UTC)
+        results: list[WriteResult] = []
+        for op in ops:
+            try:
+                if op.kind == "create":
+                    record: Record | None = self._apply_create(obj, document, op, now)
+                elif op.kind == "update":
+                    record = self._apply_update(obj, document, self._existing(obj, document, op), op.fields, now)
+                elif op.kind == "delete":
+                    document.remove(self._existing(obj, document, op))
+                    record = None
+                elif op.kind == "archive":
+                    record = self._apply_archive(obj, document, self._existing(obj, document, op), now)
+                else:
+                    raise UnsupportedError(f"unknown write kind {op.kind!r}", connector=self.name, obj=obj)
+                results.append(WriteResult(op, record=record))
+            except ConnectorError as exc:
+                results.append(WriteResult(op, error=exc))
+        return results
+
+    def _existing(self, obj: str, document: Document, op: WriteOp) -> str:
+        if op.key is None or op.key not in document.index:
+            raise NotFoundError(
+                f"no row with key {op.key!r} in {self.configs[obj].file}",
+                connector=self.name,
+                obj=obj,
+                key=op.key,
+            )
+        return op.key
+
+    def _apply_create(self, obj: str, document: Document, op: WriteOp, now: datetime) -> Record:
+        config = self.configs[obj]
+        key_kind = column_types(config).get(config.key, "string")
+        given = op.fields.get(config.key)
+        if given is not None and given != "":
+            key = self._cell(obj, config.key, given, key_kind)
+            if key in document.index:
+                raise ValidationError(
+                    f"a row with key {key!r} already exists",
+                    connector=self.name,
+                    obj=obj,
+                    key=key,
+                    field=config.key,
+                )
+        else:
+            key = self.derived_key(obj, op.idempotency_key, key_kind)
+            if key in document.index:
+                # The same create ran before (a retry after a crash): apply it to that row again.
+                return self._apply_update(obj, document, key, op.fields, now)
+        cells = self._changed_cells(obj, document, [""] * len(document.header), op.fields, now)
+        cells[document.header.index(config.key)] = key
+        document.append(Row(None, cells, 0, key))
+        return document.schema.to_record(cells)
+
+    def derived_key(self, obj: str, idempotency_key: str, kind: FieldType = "string") -> str:
+        """The key of a create that did not give one: the same on every retry of that create."""
+        derived = uuid.uuid5(KEY_NAMESPACE, f"{self.name}/{obj}/{idempotency_key}")
+        if kind == "integer":
+            return str(derived.int >> 80)  # 48 bits: 15 digits, safe in spreadsheets
+        return str(derived)
+
+    def _apply_update(
+        self, obj: str, document: Document, key: str, fields: Mapping[str, Any], now: datetime
+    ) -> Record:
+        config = self.configs[obj]
+        if config.key in fields and fields[config.key] is not None:
+            kind = column_types(config).get(config.key, "string")
+            if self._cell(obj, config.key, fields[config.key], kind) != key:
+                raise ValidationError(
+                    "the key of a row cannot change", connector=self.name, obj=obj, key=key, field=config.key
+                )
+        row = document.rows[document.index[key]]
+        assert row is not None
+        cells = self._changed_cells(obj, document, row.cells, fields, now, key)
+        row.cells, row.raw = cells, None
+        return document.schema.to_record(cells)
+
+    def _apply_archive(self, obj: str, document: Document, key: str, now: datetime) -> Record:
+        config = self.configs[obj]
+        assert config.archive_column is not None
+        kind = column_types(config).get(config.archive_column, "string")
+        flag: Any = {"datetime": now, "date": now.date()}.get(kind, True)
+        return self._apply_update(obj, document, key, {config.archive_column: flag}, now)
+
+    def _changed_cells(
+        self,
+        obj: str,
+        document: Document,
+        base: list[str],
+        fields: Mapping[str, Any],
+        now: datetime,
+        key: str | None = None,
+    ) -> list[str]:
+        """``base`` with ``fields`` written in; new columns are added only if every value fits."""
+        config = self.configs[obj]
+        types = column_types(config)
+        texts = {
+            name: self._cell(obj, name, value, types.get(name, "string"), key) for name, value in fields.items()
+        }
+        if config.updated_at and config.updated_at not in fields:
+            texts[config.updated_at] = format_cell(now, "datetime")
+        new_columns = [name for name in texts if name not in document.header]
+        for name in new_columns:
+            document.add_column(name)
+        if new_columns:
+            document.schema = self._schema(obj, document.header)
+        cells = list(base) + [""] * (len(document.header) - len(base))
+        for name, text in texts.items():
+            cells[document.header.index(name)] = text
+        return cells
+
+    def _cell(self, obj: str, name: str, value: Any, kind: FieldType, key: str | None = None) -> str:
+        try:
+            return format_cell(value, kind)
+        except ValueError as exc:
+            raise ValidationError(str(exc), connector=self.name, obj=obj, key=key, field=name) from None
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def _ensure_file(self, obj: str) -> None:
+        config = self.configs[obj]
+        if config.file.exists():
+            return
+        if not config.create:
+            raise self._missing(obj)
+        header = self._initial_header(config)
+        document = Document.empty(header, self._schema(obj, header), config.delimiter)
+        try:
+            with self._lock:
+                if not config.file.exists():
+                    write_atomically(config.file, document.render(), config.encoding)
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+
+    def _missing(self, obj: str) -> NotFoundError:
+        return NotFoundError(
+            f"{self.configs[obj].file} does not exist",
+            connector=self.name,
+            obj=obj,
+            hint="check the path, or set 'create: true' to start an empty file",
+        )
+
+    def _io_error(self, obj: str, exc: OSError) -> ConnectorError:
+        path = self.configs[obj].file
+        if isinstance(exc, FileNotFoundError):
+            return NotFoundError(
+                f"{path}: {exc.strerror}", connector=self.name, obj=obj, hint="does the directory exist?"
+            )
+        if isinstance(exc, PermissionError):
+            return AuthError(
+                f"{path}: permission denied", connector=self.name, obj=obj, hint="check the file's owner and mode"
+            )
+        return TransientError(f"{path}: {exc.strerror or exc}", connector=self.name, obj=obj)

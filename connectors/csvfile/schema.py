@@ -1,0 +1,126 @@
+"""The columns of one CSV file as read from its header, with a converter chosen per column.
+
+Built once per read from the header and the declared column types, so the per-row work is a
+list lookup and a function call per typed cell; the same schema turns a row into a
+:class:`~syncengine.records.Record` or into the :class:`~syncengine.errors.RecordError` that
+says why it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from syncengine.connector import FieldType
+from syncengine.errors import RecordError
+from syncengine.records import Record
+
+from .cells import Parser, is_truthy, parser_for
+from .config import CsvObjectConfig
+
+__all__ = ["HeaderError", "RowSchema", "column_types"]
+
+
+class HeaderError(ValueError):
+    """The header cannot be used (no key column, duplicate names)."""
+
+
+def column_types(config: CsvObjectConfig) -> dict[str, FieldType]:
+    """Declared types; the updated-at column is a datetime unless declared otherwise."""
+    types: dict[str, FieldType] = dict(config.columns)
+    if config.updated_at and config.updated_at not in types:
+        types[config.updated_at] = "datetime"
+    return types
+
+
+@dataclass(slots=True)
+class RowSchema:
+    names: list[str]
+    key_index: int
+    #: (index, parser, name) of every typed column, for the hot loop.
+    typed: list[tuple[int, Parser, str]]
+    updated_index: int | None
+    archive_index: int | None
+    source: str
+
+    @classmethod
+    def from_header(cls, header: Sequence[str], config: CsvObjectConfig) -> RowSchema:
+        names = list(header)
+        if names and names[0].startswith("\ufeff"):
+            names[0] = names[0][1:]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise HeaderError(f"the header repeats column(s) {', '.join(map(repr, duplicates))}")
+        if config.key not in names:
+            raise HeaderError(f"the key column {config.key!r} is not in the header {names!r}")
+        types = column_types(config)
+        typed: list[tuple[int, Parser, str]] = []
+        for index, name in enumerate(names):
+            parser = parser_for(types.get(name, "string"))
+            if parser is not None:
+                typed.append((index, parser, name))
+        return cls(
+            names=names,
+            key_index=names.index(config.key),
+            typed=typed,
+            updated_index=names.index(config.updated_at) if config.updated_at in names else None,
+            archive_index=(
+                names.index(config.archive_column)
+                if config.archive_column and config.archive_column in names
+                else None
+            ),
+            source=str(config.file),
+        )
+
+    def check(self, cells: Sequence[str], line: int) -> RecordError | None:
+        """Why this row cannot be read (cell count, empty key, a typed cell that does not parse)."""
+        if len(cells) != len(self.names):
+            key = cells[self.key_index] if len(cells) > self.key_index else None
+            return RecordError(
+                f"row has {len(cells)} cells, the header has {len(self.names)}",
+                key=key or None,
+                line=line,
+                source=self.source,
+            )
+        key = cells[self.key_index]
+        if not key:
+            return RecordError(
+                "row has an empty key", line=line, field=self.names[self.key_index], source=self.source
+            )
+        for index, parser, name in self.typed:
+            text = cells[index]
+            if text:
+                try:
+                    parser(text)
+                except ValueError as exc:
+                    return RecordError(str(exc), key=key, line=line, field=name, source=self.source)
+        return None
+
+    def duplicate(self, key: str, line: int) -> RecordError:
+        return RecordError(
+            "duplicate key: an earlier row has it; this row is left untouched",
+            key=key,
+            line=line,
+            field=self.names[self.key_index],
+            source=self.source,
+        )
+
+    def to_record(self, cells: Sequence[str]) -> Record:
+        """A checked row as a Record (the slow, clear path used after writes and by ``get``)."""
+        values: list[Any] = [c if c else None for c in cells]
+        for index, parser, _name in self.typed:
+            if values[index] is not None:
+                values[index] = parser(values[index])
+        return self.build(cells[self.key_index], values, cells)
+
+    def build(self, key: str, values: list[Any], cells: Sequence[str]) -> Record:
+        updated = values[self.updated_index] if self.updated_index is not None else None
+        archived = self.archive_index is not None and is_truthy(cells[self.archive_index])
+        return Record(
+            key,
+            dict(zip(self.names, values, strict=True)),
+            updated if isinstance(updated, datetime) else None,
+            archived,
+        )
