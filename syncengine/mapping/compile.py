@@ -99,10 +99,11 @@ class PairMapping:
     def project(self, side: Side, record_fields: Mapping[str, Any], refs: RefResolver) -> dict[str, Any]:
         """The common shape of one record of ``side``: every mapped field by common name (None
         where the record lacks it). Raises :class:`RecordMappingError` / ``UnresolvedRef``."""
+        steps = self._steps(side)
         out: dict[str, Any] = {}
         name = ""
         try:
-            for name, path, dotted, convert in self._steps(side):
+            for name, path, dotted, convert in steps:
                 value = get_path(record_fields, path) if dotted else record_fields.get(path)
                 out[name] = value if convert is None else convert(value, record_fields, refs)
         except RecordMappingError as exc:
@@ -128,7 +129,8 @@ class PairMapping:
         """The payload to write to ``side`` for the common ``names``: nested dicts for dotted paths.
 
         A name whose field does not flow to ``side`` is skipped: the direction is a promise
-        never to write there. With ``current`` (the target's fields now), a nested object is
+        never to write there. So is a name this pair does not map (a snapshot taken under an
+        older version of the mapping may still hold it). With ``current`` (the target's fields now), a nested object is
         written whole, starting from its current content, so a connector that replaces the
         object does not lose the sub-fields we do not map. A money field kept in minor units or
         as a decimal also writes its currency field when no other field maps it."""
@@ -142,9 +144,7 @@ class PairMapping:
         try:
             for name in names:
                 step = steps.get(name)
-                if step is None:
-                    raise KeyError(f"pair {self.name!r} has no field named {name!r}")
-                if not self._by_name[name].flows_to(side):
+                if step is None or not self._by_name[name].flows_to(side):
                     continue
                 _, path, convert, extras = step
                 value = common.get(name)

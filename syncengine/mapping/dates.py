@@ -80,7 +80,7 @@ def _parse_datetime(value: Any, side: SideFormat) -> datetime:
         parsed = value
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
-    elif side.fmt in ("unix", "unix_ms") and not (isinstance(value, str) and not _looks_numeric(value)):
+    elif side.fmt in ("unix", "unix_ms"):
         seconds = _number(value)
         if side.fmt == "unix_ms":
             seconds = seconds / 1000
@@ -103,10 +103,6 @@ def _parse_datetime(value: Any, side: SideFormat) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=side.zone)
     return parsed
-
-
-def _looks_numeric(text: str) -> bool:
-    return bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text))
 
 
 def _truncate(value: datetime, step: timedelta) -> datetime:
