@@ -70,9 +70,7 @@ def build_authorize_url(
 def normalize_token_response(body: Mapping[str, Any], *, now: float | None = None) -> dict[str, Any]:
     """The token endpoint's answer as the dict we store, with an absolute ``expires_at``."""
     created = body.get("created_at")
-    created_at = (
-        float(created) if isinstance(created, int | float) else (now if now is not None else time.time())
-    )
+    created_at = float(created) if isinstance(created, int | float) else (now if now is not None else time.time())
     token: dict[str, Any] = {
         "access_token": body["access_token"],
         "refresh_token": body.get("refresh_token"),
@@ -86,12 +84,6 @@ def normalize_token_response(body: Mapping[str, Any], *, now: float | None = Non
     return token
 
 
-def _token_client(transport: httpx.BaseTransport | None) -> httpx.Client:
-    return httpx.Client(
-        transport=RetryTransport(transport or httpx.HTTPTransport(), _TOKEN_RETRY), timeout=30.0
-    )
-
-
 def request_token(
     token_url: str,
     form: Mapping[str, str],
@@ -101,8 +93,11 @@ def request_token(
     reauthorize_hint: str | None = None,
 ) -> dict[str, Any]:
     """POST one grant to the token endpoint; the normalized token, or AuthError / TransientError."""
-    own = client is None
-    http = client or _token_client(transport)
+    # A caller's transport (the sandbox's, a MockTransport, the API client's) is not ours to close.
+    own = client is None and transport is None
+    http = client or httpx.Client(
+        transport=RetryTransport(transport or httpx.HTTPTransport(), _TOKEN_RETRY), timeout=30.0
+    )
     try:
         try:
             response = http.post(token_url, data=dict(form), headers={"Accept": "application/json"})
@@ -114,6 +109,7 @@ def request_token(
     finally:
         if own:
             http.close()
+        # else: the borrowed transport stays open; the Client wrapper itself holds nothing else
     try:
         body = response.json()
     except ValueError:
@@ -127,9 +123,7 @@ def request_token(
     message = f"token endpoint refused the {form.get('grant_type', 'grant')}: {error} {description}".strip()
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientError(message, connector="oauth", status=response.status_code, code=error)
-    raise AuthError(
-        message, connector="oauth", status=response.status_code, code=error, hint=reauthorize_hint
-    )
+    raise AuthError(message, connector="oauth", status=response.status_code, code=error, hint=reauthorize_hint)
 
 
 def exchange_authorization_code(

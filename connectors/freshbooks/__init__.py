@@ -1,0 +1,1 @@
+"""FreshBooks: connector, object specs, OAuth, webhooks and the local sandbox emulator."""

@@ -1,0 +1,97 @@
+"""``syncengine auth freshbooks``: the authorization-code flow with a local redirect listener.
+
+The CLI calls :func:`authorize`; it opens (or prints) FreshBooks' authorize URL, receives the
+code on 127.0.0.1, exchanges it and saves the token pair in the store under its lock, then reads
+the identity to show which businesses the login can reach (``business_id`` must name one when
+there are several).
+
+FreshBooks requires redirect URIs registered with the app to be HTTPS. For a real app, register
+an HTTPS URI that forwards to the local port (a tunnel) and set it as ``redirect_uri``; the
+sandbox also accepts ``http://127.0.0.1:<port>/...``, which is the default when no
+``redirect_uri`` is configured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from connectors.freshbooks.discovery import list_businesses
+from connectors.freshbooks.errors import parse_error
+from connectors.freshbooks.wire import loads
+from syncengine.errors import ConfigError
+from syncengine.http import ErrorContext, raise_for_response, run_local_authorization, transport_errors
+from syncengine.tokens import TokenStore
+
+__all__ = ["DEFAULT_AUTH_URL", "authorize"]
+
+DEFAULT_API_URL = "https://api.freshbooks.com"
+DEFAULT_AUTH_URL = "https://auth.freshbooks.com/oauth/authorize"
+
+
+def _authorize_url(config: Mapping[str, Any], base_url: str) -> str:
+    explicit = config.get("auth_url") or os.environ.get("FRESHBOOKS_AUTH_URL")
+    if explicit:
+        text = str(explicit).rstrip("/")
+        return text if text.endswith("/oauth/authorize") else f"{text}/oauth/authorize"
+    if base_url.rstrip("/") == DEFAULT_API_URL:
+        return DEFAULT_AUTH_URL
+    return f"{base_url.rstrip('/')}/oauth/authorize"  # the sandbox serves both hosts
+
+
+def authorize(
+    config: Mapping[str, Any],
+    store: TokenStore,
+    *,
+    port: int,
+    open_browser: bool,
+    transport: httpx.BaseTransport | None = None,
+    announce: Callable[[str], None] = print,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Authorize and store tokens; returns what to tell the operator (never a token)."""
+    base_url = str(config.get("base_url") or os.environ.get("FRESHBOOKS_API_URL") or DEFAULT_API_URL).rstrip("/")
+    client_id = config.get("client_id") or os.environ.get("FRESHBOOKS_CLIENT_ID")
+    client_secret = config.get("client_secret") or os.environ.get("FRESHBOOKS_CLIENT_SECRET")
+    if not client_id or not client_secret:
+        raise ConfigError(
+            "FreshBooks client_id and client_secret are required to authorize",
+            hint="set them in the connector config or in FRESHBOOKS_CLIENT_ID / FRESHBOOKS_CLIENT_SECRET",
+        )
+    token_name = str(config.get("token_name") or "freshbooks")
+    scopes = config.get("scopes")
+    token = run_local_authorization(
+        _authorize_url(config, base_url),
+        str(client_id),
+        str(client_secret),
+        f"{base_url}/auth/oauth/token",
+        port,
+        store,
+        token_name,
+        open_browser,
+        redirect_uri=str(config["redirect_uri"]) if config.get("redirect_uri") else None,
+        scopes=list(scopes) if scopes else None,
+        timeout=timeout,
+        transport=transport,
+        announce=announce,
+    )
+    context = ErrorContext(connector="freshbooks", obj="account", auth_hint="run `syncengine auth freshbooks`")
+    with httpx.Client(base_url=base_url, transport=transport, timeout=30.0) as http, transport_errors(context):
+        response = http.get("/auth/api/v1/users/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    raise_for_response(response, parse_error, context)
+    body = loads(response.content) or {}
+    identity = body.get("response", body) if isinstance(body, Mapping) else {}
+    businesses = [
+        {"business_id": b.business_id, "name": b.name, "account_id": b.account_id, "role": b.role}
+        for b in list_businesses(identity)
+    ]
+    return {
+        "token_name": token_name,
+        "expires_at": token.get("expires_at"),
+        "scope": token.get("scope"),
+        "email": identity.get("email"),
+        "businesses": businesses,
+    }
