@@ -102,7 +102,7 @@ class Config:
                 f"{self.path}: several pipelines ({', '.join(self.pipelines)}); name one with --pipeline"
             )
         if name not in self.pipelines:
-            raise ConfigError(f"no pipeline {name!r} in {self.path}", hint=did_you_mean(name, self.pipelines))
+            raise ConfigError(f"no pipeline {name!r} in {self.path}{did_you_mean(name, self.pipelines)}")
         return self.pipelines[name]
 
     def connector(self, name: str, token_store: TokenStore) -> Connector:
@@ -153,9 +153,9 @@ def load_config(path: str | Path) -> Config:
     source = load_yaml(text, str(path))
     errors: list[ConfigError] = []
 
-    def err(message: str, loc: tuple[Any, ...], hint: str | None = None, *, at_key: bool = False) -> None:
+    def err(message: str, loc: tuple[Any, ...], suggestion: str = "", *, at_key: bool = False) -> None:
         line, column = source.key_position(loc) if at_key else source.position(loc)
-        errors.append(ConfigError(message, file=str(path), line=line, column=column, hint=hint))
+        errors.append(ConfigError(message + suggestion, file=str(path), line=line, column=column))
 
     data = source.data
     if data is None:

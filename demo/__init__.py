@@ -1,0 +1,1 @@
+"""`make demo`: real syncs between the FreshBooks sandbox, CSV files and SQLite, step by step."""
