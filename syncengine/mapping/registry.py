@@ -110,21 +110,27 @@ def _one(spec: Any, ctx: BuildContext) -> Transform | None:
             return None
         keys = list(spec)
         named = [k for k in keys if k in TRANSFORMS]
-        for name in named:
-            factory, options = TRANSFORMS[name]
-            if all(k == name or k in options for k in keys):
-                opts = {k: spec[k] for k in keys if k != name}
-                return factory(spec[name], opts, ctx.at(name))
         if not named:
             _unknown(keys[0], ctx, (keys[0],), at_key=True)
+            return None
+
+        def covered(name: str) -> int:
+            return sum(1 for k in keys if k == name or k in TRANSFORMS[name][1])
+
+        # the transform is the named key that accounts for most of the others ({map, default})
+        name = max(named, key=covered)
+        factory, options = TRANSFORMS[name]
+        extra = [k for k in keys if k != name and k not in options]
+        if not extra:
+            return factory(spec[name], {k: spec[k] for k in keys if k != name}, ctx.at(name))
+        other = extra[0]
+        if other in TRANSFORMS:
+            message = f"one transform per mapping: {name!r} does not take {str(other)!r}"
+            hint = "chain transforms as a list: [upper, {default: USD}]"
         else:
-            extra = next(k for k in keys if k != named[0])
-            ctx.report(
-                (extra,),
-                f"one transform per mapping: {named[0]!r} does not take {str(extra)!r}",
-                hint="chain transforms as a list: [upper, {default: USD}]",
-                at_key=True,
-            )
+            message = f"{name!r} does not take {str(other)!r}{did_you_mean(str(other), options)}"
+            hint = f"{name} takes: {one_of(options)}" if options else f"{name} takes no options"
+        ctx.report((other,), message, hint=hint, at_key=True)
         return None
     ctx.report((), f"a transform is a name or a mapping, not {_kind(spec)}")
     return None

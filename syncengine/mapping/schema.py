@@ -119,9 +119,11 @@ def explain(error: Any, context: str, data: Any) -> tuple[tuple[Any, ...], str, 
     loc = tuple(error["loc"])
     kind = error["type"]
     key = str(loc[-1]) if loc else ""
-    where = {"pair": "pair", "field": "field", "match rule": "match rule"}.get(context, context)
+    if context == "pair" and "match" in loc[:-1]:
+        context = "match rule"
+    where = context
     if kind == "extra_forbidden":
-        known = KEYS_OF.get("match rule" if "match" in loc[:-1] else context, ())
+        known = KEYS_OF.get(context, ())
         return (
             loc,
             f"unknown key {key!r} in {where}{did_you_mean(key, known)}",

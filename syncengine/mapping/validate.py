@@ -336,6 +336,15 @@ def _check_pair(
                     )
                 written.setdefault(key, findex)
         draft.fields.append(mapped)
+    for (side, path), findex in written.items():
+        for (other_side, other_path), other_index in written.items():
+            if side == other_side and path.startswith(other_path + "."):
+                problems.add(
+                    (*loc, "fields", findex, side),
+                    f"{side} field {path!r} is inside {other_path!r}, which field {other_index + 1} "
+                    f"also writes",
+                    hint="map the whole object or its parts, not both, in the same direction",
+                )
     for rindex, rule in enumerate(pair.match):
         rloc = (*loc, "match", rindex)
         for side in SIDES:
