@@ -1,0 +1,24 @@
+"""``python -m connectors.freshbooks.sandbox --port N --seed N --state FILE``."""
+
+from __future__ import annotations
+
+import argparse
+
+from .server import run_sandbox
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m connectors.freshbooks.sandbox",
+                                     description="Run the local FreshBooks API emulator on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=int, default=1000, help="size of the generated data (clients)")
+    parser.add_argument("--state", default=None, help="state file: loaded at start, saved at exit")
+    parser.add_argument("--token-ttl", type=int, default=43200, help="access token lifetime, seconds")
+    parser.add_argument("--requests-per-minute", type=int, default=None, help="per-token budget")
+    args = parser.parse_args(argv)
+    run_sandbox(port=args.port, seed=args.seed, state_file=args.state, token_ttl=args.token_ttl,
+                requests_per_minute=args.requests_per_minute)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The Starlette application: every route, the error rendering, and the traffic layer in front.
+
+The traffic layer (:class:`Traffic`) runs before any handler, in this order: injected faults
+(latency, drop, timeout, error status), bearer-token check (401 in the family's shape), request
+budget (429 with ``Retry-After``), then the handler; it records every answer in the stats. OAuth
+endpoints skip the token check and budget; ``/_sandbox`` admin endpoints skip the whole layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import accounting, admin, events, identity, ledger, oauth, projects, reports
+from .connection import drop_connection
+from .errors import ApiError, Family, error_body, family_of, server_error, too_many_requests, unauthorized
+from .runtime import Sandbox
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def by_method(**handlers: Endpoint) -> Endpoint:
+    """One endpoint per path that dispatches on the HTTP method (405 in the family's shape)."""
+    async def dispatch(request: Request) -> Response:
+        handler = handlers.get(request.method)
+        if handler is None:
+            raise ApiError(405, 1003, f"Method {request.method} is not allowed here.")
+        return await handler(request)
+    return dispatch
+
+
+async def _authorize(request: Request) -> Response:
+    sb: Sandbox = request.app.state.sandbox
+    return oauth.authorize(request, sb.store, sb.clock, sb.app)
+
+
+async def _token(request: Request) -> Response:
+    sb: Sandbox = request.app.state.sandbox
+    return await oauth.token(request, sb.store, sb.clock, sb.app, sb.settings.token_ttl)
+
+
+ACCT = "/accounting/account/{account_id}"
+BIZ = "/accounting/businesses/{business_uuid}"
+ROUTES = [
+    Route("/oauth/authorize", by_method(GET=_authorize)),
+    Route("/auth/oauth/token", by_method(POST=_token)),
+    Route("/auth/api/v1/users/me", by_method(GET=identity.me)),
+    Route(f"{ACCT}/reports/accounting/balance_sheet", by_method(GET=reports.balance_sheet)),
+    Route(f"{ACCT}/journal_entry_accounts/journal_entry_accounts",
+          by_method(GET=ledger.list_journal_entry_accounts)),
+    Route(ACCT + "/{group}/{resource}", by_method(GET=accounting.list_objects, POST=accounting.create_object)),
+    Route(ACCT + "/{group}/{resource}/{id}", by_method(
+        GET=accounting.get_object, PUT=accounting.update_object, DELETE=accounting.delete_object)),
+    Route(f"{BIZ}/ledger_accounts/accounts", by_method(GET=ledger.list_accounts, POST=ledger.create_account)),
+    Route(BIZ + "/ledger_accounts/accounts/{account_uuid}",
+          by_method(GET=ledger.get_account, PUT=ledger.update_account)),
+    Route(f"{BIZ}/reports/cash_flow", by_method(GET=reports.cash_flow)),
+    Route("/events/account/{account_id}/events/callbacks",
+          by_method(GET=events.list_callbacks, POST=events.create_callback)),
+    Route("/events/account/{account_id}/events/callbacks/{id}", by_method(
+        GET=events.get_callback, PUT=events.update_callback, DELETE=events.delete_callback)),
+    Route("/projects/business/{business_id}/projects", by_method(GET=projects.list_objects)),
+    Route("/projects/business/{business_id}/project", by_method(POST=projects.create_object)),
+    Route("/projects/business/{business_id}/project/{id}", by_method(
+        GET=projects.get_object, PUT=projects.update_object, DELETE=projects.delete_object)),
+    Route("/timetracking/business/{business_id}/time_entries",
+          by_method(GET=projects.list_objects, POST=projects.create_object)),
+    Route("/timetracking/business/{business_id}/time_entries/{id}", by_method(
+        GET=projects.get_object, PUT=projects.update_object, DELETE=projects.delete_object)),
+    Route("/_sandbox/tokens", by_method(POST=admin.tokens)),
+    Route("/_sandbox/info", by_method(GET=admin.info)),
+    Route("/_sandbox/faults", by_method(POST=admin.faults)),
+    Route("/_sandbox/clock", by_method(POST=admin.clock)),
+    Route("/_sandbox/budget", by_method(POST=admin.budget)),
+    Route("/_sandbox/webhooks", by_method(GET=admin.webhooks, POST=admin.webhooks)),
+    Route("/_sandbox/stats", by_method(GET=admin.stats)),
+    Route("/_sandbox/reset", by_method(POST=admin.reset)),
+]
+
+
+def error_response(path: str, err: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(family_of(path), err), status_code=err.status, headers=err.headers or None)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request.url.path, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        err = ApiError(405, 1003, f"Method {request.method} is not allowed here.")
+    elif exc.status_code == 404:
+        err = ApiError(404, 1012, "The requested resource does not exist.", value=request.url.path)
+    else:
+        err = ApiError(exc.status_code, exc.status_code, str(exc.detail))
+    return error_response(request.url.path, err)
+
+
+class Traffic:
+    """Faults, authentication, budget and stats in front of the routes (see module docstring)."""
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sb = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        family = family_of(path)
+        if family is Family.ADMIN:
+            await self.app(scope, receive, send)
+            return
+        statuses: list[int] = []
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message["status"]))
+            await send(message)
+
+        method: str = scope["method"]
+        decision = self.sb.faults.decide()
+        if decision.latency:
+            await asyncio.sleep(decision.latency)
+        if decision.action == "drop" and await drop_connection():
+            self.sb.stats.record(method, path, None)
+            return
+        if decision.action == "timeout":
+            await asyncio.sleep(decision.sleep)
+        problem: ApiError | None = None
+        if decision.action == "error":
+            problem = server_error(decision.status)
+        elif family is not Family.OAUTH:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            token = oauth.authenticate(self.sb.store, self.sb.clock, headers.get("authorization"))
+            if token is None:
+                problem = unauthorized(family)
+            else:
+                retry_after = self.sb.budget.spend(token.token)
+                if retry_after is not None:
+                    problem = too_many_requests(retry_after)
+        if problem is not None:
+            await error_response(path, problem)(scope, receive, recording_send)
+        else:
+            await self.app(scope, receive, recording_send)
+        self.sb.stats.record(method, path, statuses[0] if statuses else None)
+
+
+def build_app(sandbox: Sandbox) -> ASGIApp:
+    app = Starlette(routes=ROUTES, exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+    app.state.sandbox = sandbox
+    return Traffic(app, sandbox)
