@@ -18,7 +18,7 @@ loses an hour; that is the format's limit, not ours. Projection stays idempotent
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,7 +32,47 @@ __all__ = ["DateTimeTransform", "DateTransform", "SideFormat", "build_date", "bu
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KEYWORDS = ("native", "iso", "unix", "unix_ms")
 _MICRO = timedelta(microseconds=1)
+_MILLI = timedelta(milliseconds=1)
+_SECOND = timedelta(seconds=1)
 _SAMPLE = datetime(2001, 2, 3, 4, 5, 6, 789000)
+
+
+_NUMERIC = {"Y": r"\d{4}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "M": r"\d{1,2}", "S": r"\d{1,2}"}
+
+
+def _fast_parser(pattern: str) -> Callable[[str], datetime] | None:
+    """A regex parser for patterns made only of %Y %m %d %H %M %S and literal text.
+
+    ``datetime.strptime`` costs several microseconds a call, which dominates ``project`` for
+    the most common patterns; the regex does the same job in a fraction. Anything else (names
+    of months, %z, %f, ...) returns None and keeps strptime, so the semantics never differ."""
+    regex = ""
+    seen: set[str] = set()
+    for part in re.split(r"(%.)", pattern):
+        if len(part) == 2 and part[0] == "%":
+            code = part[1]
+            if code == "%":
+                regex += "%"
+                continue
+            if code not in _NUMERIC or code in seen:
+                return None
+            seen.add(code)
+            regex += f"(?P<{code}>{_NUMERIC[code]})"
+        else:
+            regex += re.escape(part)
+    compiled = re.compile(regex)
+
+    def parse(text: str) -> datetime:
+        found = compiled.fullmatch(text)
+        if found is None:
+            raise ValueError(f"{text!r} does not match {pattern!r}")
+        get = found.groupdict()
+        return datetime(
+            int(get.get("Y") or 1900), int(get.get("m") or 1), int(get.get("d") or 1),
+            int(get.get("H") or 0), int(get.get("M") or 0), int(get.get("S") or 0),
+        )
+
+    return parse
 
 
 class SideFormat:
@@ -43,6 +83,12 @@ class SideFormat:
         self.pattern = fmt if fmt not in KEYWORDS else None
         self.tz = tz
         self.zone = tz or UTC
+        pattern = self.pattern
+        fast = _fast_parser(pattern) if pattern is not None else None
+        if fast is not None:
+            self.strptime: Callable[[str], datetime] = fast
+        elif pattern is not None:
+            self.strptime = lambda text: datetime.strptime(text, pattern)
 
     @property
     def precision(self) -> timedelta:
@@ -90,11 +136,7 @@ def _parse_datetime(value: Any, side: SideFormat) -> datetime:
     elif isinstance(value, str):
         text = value.strip()
         try:
-            parsed = (
-                datetime.strptime(text, side.pattern)
-                if side.pattern is not None
-                else datetime.fromisoformat(text)
-            )
+            parsed = side.strptime(text) if side.pattern is not None else datetime.fromisoformat(text)
         except ValueError:
             expected = side.pattern or "ISO 8601"
             raise RecordMappingError(f"{value!r} is not a date-time in the format {expected!r}") from None
@@ -106,8 +148,13 @@ def _parse_datetime(value: Any, side: SideFormat) -> datetime:
 
 
 def _truncate(value: datetime, step: timedelta) -> datetime:
+    """Cut a UTC datetime down to ``step`` (replace() is several times faster than modulo)."""
     if step == _MICRO:
         return value
+    if step == _SECOND:
+        return value.replace(microsecond=0) if value.microsecond else value
+    if step == _MILLI:
+        return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
     return value - ((value - EPOCH) % step)
 
 

@@ -129,3 +129,27 @@ def test_date_round_trips_through_unix_midnight_in_any_zone(day: date, zone: str
     d = DateTransform({"left": SideFormat("unix", ZoneInfo(zone)), "right": SideFormat("iso", None)})
     assert d.to_common("left", d.from_common("left", day)) == day
     assert d.to_common("right", d.from_common("right", day)) == day
+
+
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from(["%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y%m%dT%H%M%S", "%m.%d.%Y %H:%M", "%Y-%m-%d"]),
+)
+def test_fast_pattern_parser_agrees_with_strptime(moment: datetime, pattern: str) -> None:
+    side = SideFormat(pattern, None)
+    text = moment.strftime(pattern)
+    assert side.strptime(text) == datetime.strptime(text, pattern)
+
+
+@pytest.mark.parametrize("text", ["2024-02-30 00:00:00", "2024-1-5 1:2:3", "24-01-05 00:00:00", " 2024-01-05 00:00:00"])
+def test_fast_pattern_parser_accepts_and_refuses_like_strptime(text: str) -> None:
+    side = SideFormat("%Y-%m-%d %H:%M:%S", None)
+    try:
+        expected: datetime | None = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError):
+            side.strptime(text)
+    else:
+        assert side.strptime(text) == expected
