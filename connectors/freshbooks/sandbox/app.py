@@ -46,42 +46,47 @@ async def _token(request: Request) -> Response:
     return await oauth.token(request, sb.store, sb.clock, sb.app, sb.settings.token_ttl)
 
 
+def route(path: str, endpoint: Endpoint) -> Route:
+    """A route accepting every method; ``by_method`` answers 405 in the family's own shape."""
+    return Route(path, endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+
+
 ACCT = "/accounting/account/{account_id}"
 BIZ = "/accounting/businesses/{business_uuid}"
 ROUTES = [
-    Route("/oauth/authorize", by_method(GET=_authorize)),
-    Route("/auth/oauth/token", by_method(POST=_token)),
-    Route("/auth/api/v1/users/me", by_method(GET=identity.me)),
-    Route(f"{ACCT}/reports/accounting/balance_sheet", by_method(GET=reports.balance_sheet)),
-    Route(f"{ACCT}/journal_entry_accounts/journal_entry_accounts",
+    route("/oauth/authorize", by_method(GET=_authorize)),
+    route("/auth/oauth/token", by_method(POST=_token)),
+    route("/auth/api/v1/users/me", by_method(GET=identity.me)),
+    route(f"{ACCT}/reports/accounting/balance_sheet", by_method(GET=reports.balance_sheet)),
+    route(f"{ACCT}/journal_entry_accounts/journal_entry_accounts",
           by_method(GET=ledger.list_journal_entry_accounts)),
-    Route(ACCT + "/{group}/{resource}", by_method(GET=accounting.list_objects, POST=accounting.create_object)),
-    Route(ACCT + "/{group}/{resource}/{id}", by_method(
+    route(ACCT + "/{group}/{resource}", by_method(GET=accounting.list_objects, POST=accounting.create_object)),
+    route(ACCT + "/{group}/{resource}/{id}", by_method(
         GET=accounting.get_object, PUT=accounting.update_object, DELETE=accounting.delete_object)),
-    Route(f"{BIZ}/ledger_accounts/accounts", by_method(GET=ledger.list_accounts, POST=ledger.create_account)),
-    Route(BIZ + "/ledger_accounts/accounts/{account_uuid}",
+    route(f"{BIZ}/ledger_accounts/accounts", by_method(GET=ledger.list_accounts, POST=ledger.create_account)),
+    route(BIZ + "/ledger_accounts/accounts/{account_uuid}",
           by_method(GET=ledger.get_account, PUT=ledger.update_account)),
-    Route(f"{BIZ}/reports/cash_flow", by_method(GET=reports.cash_flow)),
-    Route("/events/account/{account_id}/events/callbacks",
+    route(f"{BIZ}/reports/cash_flow", by_method(GET=reports.cash_flow)),
+    route("/events/account/{account_id}/events/callbacks",
           by_method(GET=events.list_callbacks, POST=events.create_callback)),
-    Route("/events/account/{account_id}/events/callbacks/{id}", by_method(
+    route("/events/account/{account_id}/events/callbacks/{id}", by_method(
         GET=events.get_callback, PUT=events.update_callback, DELETE=events.delete_callback)),
-    Route("/projects/business/{business_id}/projects", by_method(GET=projects.list_objects)),
-    Route("/projects/business/{business_id}/project", by_method(POST=projects.create_object)),
-    Route("/projects/business/{business_id}/project/{id}", by_method(
+    route("/projects/business/{business_id}/projects", by_method(GET=projects.list_objects)),
+    route("/projects/business/{business_id}/project", by_method(POST=projects.create_object)),
+    route("/projects/business/{business_id}/project/{id}", by_method(
         GET=projects.get_object, PUT=projects.update_object, DELETE=projects.delete_object)),
-    Route("/timetracking/business/{business_id}/time_entries",
+    route("/timetracking/business/{business_id}/time_entries",
           by_method(GET=projects.list_objects, POST=projects.create_object)),
-    Route("/timetracking/business/{business_id}/time_entries/{id}", by_method(
+    route("/timetracking/business/{business_id}/time_entries/{id}", by_method(
         GET=projects.get_object, PUT=projects.update_object, DELETE=projects.delete_object)),
-    Route("/_sandbox/tokens", by_method(POST=admin.tokens)),
-    Route("/_sandbox/info", by_method(GET=admin.info)),
-    Route("/_sandbox/faults", by_method(POST=admin.faults)),
-    Route("/_sandbox/clock", by_method(POST=admin.clock)),
-    Route("/_sandbox/budget", by_method(POST=admin.budget)),
-    Route("/_sandbox/webhooks", by_method(GET=admin.webhooks, POST=admin.webhooks)),
-    Route("/_sandbox/stats", by_method(GET=admin.stats)),
-    Route("/_sandbox/reset", by_method(POST=admin.reset)),
+    route("/_sandbox/tokens", by_method(POST=admin.tokens)),
+    route("/_sandbox/info", by_method(GET=admin.info)),
+    route("/_sandbox/faults", by_method(POST=admin.faults)),
+    route("/_sandbox/clock", by_method(POST=admin.clock)),
+    route("/_sandbox/budget", by_method(POST=admin.budget)),
+    route("/_sandbox/webhooks", by_method(GET=admin.webhooks, POST=admin.webhooks)),
+    route("/_sandbox/stats", by_method(GET=admin.stats)),
+    route("/_sandbox/reset", by_method(POST=admin.reset)),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Tests of the FreshBooks sandbox over real HTTP on loopback."""
