@@ -70,7 +70,7 @@ class PairMapping:
                     (path, _bind_extra(t, side, path))
                     for t in f.transforms
                     for path in t.extra_writes(side)
-                    if path not in mapped
+                    if path not in mapped and path not in draft.read_only_extras[side]
                 )
                 steps[f.name] = (f.name, f.path(side), chain_from_common(list(f.transforms), side), extras)
             self._render[side] = steps

@@ -54,5 +54,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            ordered = sorted(self.errors, key=lambda e: (e.line or 0, e.column or 0))
+            # a node reached twice through a YAML alias would report the same mistake twice
+            unique = {(e.line, e.column, e.message): e for e in self.errors}
+            ordered = sorted(unique.values(), key=lambda e: (e.line or 0, e.column or 0))
             raise ConfigErrors(ordered)

@@ -39,6 +39,9 @@ class PairDraft:
     refs: set[str] = field(default_factory=set)
     #: where each ``ref`` was written, for cycle errors.
     ref_locs: dict[str, Loc] = field(default_factory=dict)
+    #: per side, paths a transform would write alongside its field (a money field's currency)
+    #: that the connector marks read-only: those extra writes are left out.
+    read_only_extras: dict[str, set[str]] = field(default_factory=lambda: {"left": set(), "right": set()})
     loc: Loc = ()
 
 
@@ -63,11 +66,12 @@ def _pairs_of(problems: Problems) -> list[Any]:
         problems.add((), f"the mapping file must be a mapping with a 'pairs' key, not {kind_of(data)}")
         return []
     for key in data:
-        if key != "pairs":
+        # ``x-...`` keys hold YAML anchors to share between pairs (as docker-compose allows)
+        if key != "pairs" and not str(key).startswith("x-"):
             problems.add(
                 (key,),
                 f"unknown top-level key {key!r}{did_you_mean(str(key), ['pairs'])}",
-                hint="the only top-level key is 'pairs'",
+                hint="the only top-level key is 'pairs' (and x-... keys for shared YAML anchors)",
                 at_key=True,
             )
     if "pairs" not in data:
@@ -253,6 +257,10 @@ def _check_field(
                         f"{_suggest_path(specs[side], path)} ({transform.name} reads it on the {side})",
                     )
                     ok = False
+            for path in transform.extra_writes(side):
+                spec_at = specs[side].field_at(path)
+                if spec_at is not None and spec_at.read_only:
+                    draft.read_only_extras[side].add(path)
         for target in transform.refs():
             draft.refs.add(target)
             draft.ref_locs.setdefault(target, (*floc, "transform"))

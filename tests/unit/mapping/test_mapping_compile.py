@@ -192,3 +192,26 @@ pairs:
     names = ["email", "first_name", "last_name"]
     assert pair.render("right", common, names, NO_REFS) == {"email": "e", "fname": "f"}
     assert pair.render("left", common, names, NO_REFS) == {"email": "e", "last_name": "l"}
+
+
+def test_currency_field_is_not_written_when_read_only() -> None:
+    from dataclasses import replace
+
+    from syncengine.connector import FieldSpec
+
+    people = RIGHT_SPECS["people"]
+    fields = dict(people.fields)
+    fields["currency"] = FieldSpec("currency", "string", read_only=True)
+    right = {**RIGHT_SPECS, "people": replace(people, fields=fields)}
+    text = """
+pairs:
+  - name: contacts
+    left: contacts
+    right: people
+    deletes: ignore
+    fields:
+      - {left: balance, right: balance_cents, transform: {money: {right: minor, currency_field: currency}}}
+"""
+    pair = load_mapping(text, LEFT_SPECS, right).pair("contacts")
+    out = pair.render("right", {"balance": Money(Decimal("1"), "USD")}, ["balance"], NO_REFS)
+    assert out == {"balance_cents": 100}

@@ -142,3 +142,38 @@ def test_bad_transform_arguments(transform: str, message: str) -> None:
         load(text)
     assert any(message in e.message for e in caught.value.errors), [str(e) for e in caught.value.errors]
     assert all(e.line == 7 for e in caught.value.errors)
+
+
+def test_anchors_under_x_keys_share_settings_between_pairs() -> None:
+    text = """x-defaults: &defaults
+  direction: right_to_left
+  deletes: ignore
+pairs:
+  - name: companies
+    <<: *defaults
+    left: companies
+    right: orgs
+    fields:
+      - {left: name, right: title}
+"""
+    pair = load(text).pairs[0]
+    assert (pair.direction, pair.deletes) == ("right_to_left", "ignore")
+
+
+def test_a_mistake_reached_through_an_alias_is_reported_once() -> None:
+    text = """pairs:
+  - name: contacts
+    left: contacts
+    right: people
+    deletes: ignore
+    fields: &fields
+      - {left: emial, right: email}
+  - name: again
+    left: contacts
+    right: people
+    deletes: ignore
+    fields: *fields
+"""
+    with pytest.raises(ConfigErrors) as caught:
+        load(text)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(7, 16)]
