@@ -27,16 +27,12 @@ def _now(conn: sa.Connection, dialect: DialectName) -> datetime:
     return utcnow()
 
 
-def acquire_lease(
-    conn: sa.Connection, dialect: DialectName, name: str, owner: str, ttl_seconds: float
-) -> bool:
+def acquire_lease(conn: sa.Connection, dialect: DialectName, name: str, owner: str, ttl_seconds: float) -> bool:
     """Take or renew the lease; True if it is now ours until ``now + ttl_seconds``."""
     if ttl_seconds <= 0:
         raise ValueError("a lease needs a positive ttl")
     now = _now(conn, dialect)
-    stmt = insert(dialect, leases).values(
-        name=name, owner=owner, expires_at=now + timedelta(seconds=ttl_seconds)
-    )
+    stmt = insert(dialect, leases).values(name=name, owner=owner, expires_at=now + timedelta(seconds=ttl_seconds))
     stmt = stmt.on_conflict_do_update(
         index_elements=[leases.c.name],
         set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},

@@ -117,9 +117,7 @@ class Snapshot(LedgerTable, table=True):
 
     link_id: int | None = Field(
         default=None,
-        sa_column=sa.Column(
-            ID, sa.ForeignKey("links.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-        ),
+        sa_column=sa.Column(ID, sa.ForeignKey("links.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
     )
     common_json: str = Field(sa_column=_text())
     left_hash: str | None = None

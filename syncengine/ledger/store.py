@@ -152,9 +152,7 @@ class Ledger:
         after = 0
         while True:
             with self._read() as conn:
-                page = self._bulk.links_page(
-                    conn.connection.driver_connection, pipeline, pair, after, batch_size
-                )
+                page = self._bulk.links_page(conn.connection.driver_connection, pipeline, pair, after, batch_size)
             if not page:
                 return
             yield page
@@ -185,9 +183,7 @@ class Ledger:
         if not writes:
             return []
         with self._write() as conn:
-            return self._bulk.insert_intents(
-                conn.connection.driver_connection, pipeline, pair, writes, utcnow()
-            )
+            return self._bulk.insert_intents(conn.connection.driver_connection, pipeline, pair, writes, utcnow())
 
     def pending_intents(self, pipeline: str, pair: str) -> list[Intent]:
         with self._read() as conn:
@@ -374,9 +370,7 @@ class Ledger:
         with self._write() as conn:
             return conn.execute(stmt).first() is not None
 
-    def unprocessed_webhook_events(
-        self, source: str | None = None, limit: int = 100
-    ) -> list[WebhookEventInfo]:
+    def unprocessed_webhook_events(self, source: str | None = None, limit: int = 100) -> list[WebhookEventInfo]:
         query = (
             sa.select(webhook_events)
             .where(webhook_events.c.processed_at.is_(None))
@@ -387,15 +381,11 @@ class Ledger:
             query = query.where(webhook_events.c.source == source)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [
-            WebhookEventInfo(r.id, r.source, r.event_id, aware(r.received_at), r.payload, None) for r in rows
-        ]
+        return [WebhookEventInfo(r.id, r.source, r.event_id, aware(r.received_at), r.payload, None) for r in rows]
 
     def mark_webhook_event_processed(self, event_id: int) -> None:
         with self._write() as conn:
-            conn.execute(
-                sa.update(webhook_events).where(webhook_events.c.id == event_id).values(processed_at=utcnow())
-            )
+            conn.execute(sa.update(webhook_events).where(webhook_events.c.id == event_id).values(processed_at=utcnow()))
 
     # -- leases ----------------------------------------------------------------------------------
 
@@ -423,18 +413,14 @@ class Ledger:
         with self._write() as conn:
             removed = {
                 "intents": conn.execute(
-                    sa.delete(intents).where(
-                        intents.c.state.in_(("done", "abandoned")), intents.c.finished_at < cutoff
-                    )
+                    sa.delete(intents).where(intents.c.state.in_(("done", "abandoned")), intents.c.finished_at < cutoff)
                 ).rowcount,
                 "webhook_events": conn.execute(
                     sa.delete(webhook_events).where(webhook_events.c.processed_at < cutoff)
                 ).rowcount,
                 "runs": conn.execute(sa.delete(runs).where(runs.c.finished_at < cutoff)).rowcount,
                 "conflicts": conn.execute(
-                    sa.delete(conflicts).where(
-                        conflicts.c.status == "resolved", conflicts.c.applied_at < cutoff
-                    )
+                    sa.delete(conflicts).where(conflicts.c.status == "resolved", conflicts.c.applied_at < cutoff)
                 ).rowcount,
             }
         return {name: int(count) for name, count in removed.items()}

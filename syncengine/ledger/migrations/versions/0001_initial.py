@@ -82,9 +82,7 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("side IN ('left', 'right')", name=op.f("ck_failures_side")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_failures")),
-        sa.UniqueConstraint(
-            "pipeline", "pair", "side", "key", name=op.f("uq_failures_pipeline_pair_side_key")
-        ),
+        sa.UniqueConstraint("pipeline", "pair", "side", "key", name=op.f("uq_failures_pipeline_pair_side_key")),
     )
     op.create_table(
         "intents",
@@ -102,9 +100,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("op IN ('create', 'update', 'delete', 'archive')", name=op.f("ck_intents_op")),
         sa.CheckConstraint("side IN ('left', 'right')", name=op.f("ck_intents_side")),
-        sa.CheckConstraint(
-            "state IN ('pending', 'done', 'abandoned', 'failed')", name=op.f("ck_intents_state")
-        ),
+        sa.CheckConstraint("state IN ('pending', 'done', 'abandoned', 'failed')", name=op.f("ck_intents_state")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intents")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_intents_idempotency_key")),
     )
@@ -140,9 +136,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("pipeline", "pair", "right_key", name=op.f("uq_links_pipeline_pair_right_key")),
     )
     with op.batch_alter_table("links", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_links_pipeline_pair_id"), ["pipeline", "pair", "id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_links_pipeline_pair_id"), ["pipeline", "pair", "id"], unique=False)
 
     op.create_table(
         "runs",
@@ -157,9 +151,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_runs_pipeline_started_at"), ["pipeline", "started_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_runs_pipeline_started_at"), ["pipeline", "started_at"], unique=False)
 
     op.create_table(
         "tokens",
@@ -195,9 +187,7 @@ def upgrade() -> None:
         sa.Column("left_hash", sa.String(), nullable=True),
         sa.Column("right_hash", sa.String(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["link_id"], ["links.id"], name=op.f("fk_snapshots_link_id_links"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["link_id"], ["links.id"], name=op.f("fk_snapshots_link_id_links"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("link_id", name=op.f("pk_snapshots")),
     )
 
