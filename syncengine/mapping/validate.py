@@ -149,7 +149,8 @@ def _check_capabilities(
     for side in SIDES:
         other: Side = "right" if side == "left" else "left"
         spec = specs[side]
-        writes = flows(pair.direction, other, side) and (not fields or any(f.flows_to(side) for f in fields))
+        # the pair's direction, not its fields', decides: creates and deletes follow the pair
+        writes = flows(pair.direction, other, side)
         reads = flows(pair.direction, side, other)
         if reads and not spec.can(Capability.LIST):
             problems.add(
