@@ -61,9 +61,7 @@ class _FileChanged(Exception):
 
 
 class CsvConnector(BaseConnector):
-    def __init__(
-        self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000
-    ) -> None:
+    def __init__(self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000) -> None:
         self.name = name
         self.configs = dict(objects)
         self.page_size = page_size
@@ -71,9 +69,7 @@ class CsvConnector(BaseConnector):
         self._specs: dict[str, tuple[StatStamp | None, ObjectSpec]] = {}
 
     @classmethod
-    def from_config(
-        cls, name: str, raw: Mapping[str, Any], base_dir: Path | str | None = None
-    ) -> CsvConnector:
+    def from_config(cls, name: str, raw: Mapping[str, Any], base_dir: Path | str | None = None) -> CsvConnector:
         """From the plain YAML dict ``{"objects": {name: {"path": ..., ...}}}``."""
         return cls(name, parse_objects(raw, base_dir))
 
@@ -398,9 +394,7 @@ class CsvConnector(BaseConnector):
             return str(derived.int >> 80)  # 48 bits: 15 digits, safe in spreadsheets
         return str(derived)
 
-    def _apply_update(
-        self, obj: str, document: Document, key: str, fields: Mapping[str, Any], now: datetime
-    ) -> Record:
+    def _apply_update(self, obj: str, document: Document, key: str, fields: Mapping[str, Any], now: datetime) -> Record:
         config = self.configs[obj]
         if config.key in fields and fields[config.key] is not None:
             kind = column_types(config).get(config.key, "string")
@@ -433,9 +427,7 @@ class CsvConnector(BaseConnector):
         """``base`` with ``fields`` written in; new columns are added only if every value fits."""
         config = self.configs[obj]
         types = column_types(config)
-        texts = {
-            name: self._cell(obj, name, value, types.get(name, "string"), key) for name, value in fields.items()
-        }
+        texts = {name: self._cell(obj, name, value, types.get(name, "string"), key) for name, value in fields.items()}
         if config.updated_at and config.updated_at not in fields:
             texts[config.updated_at] = format_cell(now, "datetime")
         new_columns = [name for name in texts if name not in document.header]

@@ -67,9 +67,7 @@ class RowSchema:
             typed=typed,
             updated_index=names.index(config.updated_at) if config.updated_at in names else None,
             archive_index=(
-                names.index(config.archive_column)
-                if config.archive_column and config.archive_column in names
-                else None
+                names.index(config.archive_column) if config.archive_column and config.archive_column in names else None
             ),
             source=str(config.file),
         )
@@ -86,9 +84,7 @@ class RowSchema:
             )
         key = cells[self.key_index]
         if not key:
-            return RecordError(
-                "row has an empty key", line=line, field=self.names[self.key_index], source=self.source
-            )
+            return RecordError("row has an empty key", line=line, field=self.names[self.key_index], source=self.source)
         for index, parser, name in self.typed:
             text = cells[index]
             if text:

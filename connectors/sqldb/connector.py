@@ -1,0 +1,400 @@
+"""Any SQLAlchemy database table as an object: incremental by an updated-at column when it has one.
+
+``changes`` reads in (updated_at, key) order with keyset pagination and a closed lower bound
+``watermark - overlap``; the cursor comes from :mod:`syncengine.incremental`, capped at the
+moment the pull started. Each page is read on a short connection of its own, so a slow consumer
+never holds a read transaction open against the table's writers.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from syncengine.connector import BaseConnector, Capability, FieldSpec, ObjectSpec, Page, WriteOp, WriteResult
+from syncengine.errors import ConfigError, ConnectorError, NotFoundError, UnsupportedError, ValidationError
+from syncengine.incremental import advance, decode_cursor, encode_cursor
+from syncengine.records import Record
+
+from .config import SqlObjectConfig, normalize_url, parse_config
+from .errors import map_error
+from .table import TableInfo, resolve_table
+from .writes import (
+    IN_CHUNK,
+    Outcome,
+    PreparedOp,
+    Stamp,
+    apply_ops,
+    live_predicate,
+    record_of,
+    replay_one_by_one,
+    select_by_keys,
+)
+
+__all__ = ["SqlConnector"]
+
+#: namespace of string keys derived from idempotency keys (uuid5), fixed forever.
+KEY_NAMESPACE = uuid.UUID("0b1e7c7e-9a7d-5c61-8f3c-2d4e9b6f1a53")
+#: the cursor of a listing that has no watermark: resuming from it lists everything again.
+FULL_LISTING = encode_cursor(None, listing="full")
+
+
+class SqlConnector(BaseConnector):
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        objects: Mapping[str, SqlObjectConfig],
+        *,
+        engine: sa.Engine | None = None,
+    ) -> None:
+        self.name = name
+        self.configs = dict(objects)
+        self.engine = engine if engine is not None else _make_engine(normalize_url(url))
+        self._tables: dict[str, TableInfo] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, name: str, raw: Mapping[str, Any], base_dir: Path | str | None = None) -> SqlConnector:
+        """From the plain YAML dict ``{"url": ..., "objects": {name: {"table": ..., ...}}}``."""
+        url, objects = parse_config(raw, base_dir)
+        return cls(name, url, objects)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- description ---------------------------------------------------------------------------
+
+    def table(self, obj: str) -> TableInfo:
+        """The table behind ``obj``, reflected (or created) on first use."""
+        if obj not in self.configs:
+            raise UnsupportedError(
+                f"unknown object {obj!r}; this connector has: {', '.join(sorted(self.configs))}",
+                connector=self.name,
+                obj=obj,
+            )
+        with self._lock:
+            info = self._tables.get(obj)
+            if info is None:
+                try:
+                    with self.engine.begin() as connection:
+                        info = resolve_table(connection, self.configs[obj])
+                except ConfigError:
+                    raise
+                except (sa.exc.SQLAlchemyError, OSError) as exc:
+                    raise map_error(exc, connector=self.name, obj=obj) from exc
+                self._tables[obj] = info
+            return info
+
+    def objects(self) -> Mapping[str, ObjectSpec]:
+        return {obj: self._spec(obj) for obj in self.configs}
+
+    def _spec(self, obj: str) -> ObjectSpec:
+        info = self.table(obj)
+        managed = {c.name for c in (info.updated_at, info.deleted) if c is not None}
+        fields = {}
+        for column in info.table.columns:
+            is_key = column is info.key
+            fields[column.name] = FieldSpec(
+                column.name,
+                info.kinds[column.name],
+                required=not column.nullable
+                and column.server_default is None
+                and not (is_key and info.autoincrement)
+                and column.name not in managed,
+                read_only=column.name in managed or (is_key and info.autoincrement),
+            )
+        capabilities = {
+            Capability.LIST,
+            Capability.GET,
+            Capability.CREATE,
+            Capability.UPDATE,
+            Capability.DELETE,
+            Capability.FIND,
+        }
+        if info.updated_at is not None:
+            capabilities.add(Capability.INCREMENTAL)
+        if info.deleted is not None:
+            capabilities |= {Capability.ARCHIVE, Capability.DELETES_IN_CHANGES}
+        return ObjectSpec(
+            name=obj,
+            key=info.key.name,
+            capabilities=frozenset(capabilities),
+            fields=fields,
+            cursor_field=info.updated_at.name if info.updated_at is not None else None,
+            description=f"rows of table {self.configs[obj].table}",
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
+        info = self.table(obj)
+        config = self.configs[obj]
+        started_at = datetime.now(UTC)
+        try:
+            mark, _extra = decode_cursor(cursor)
+        except (ValueError, TypeError):
+            mark = None  # an unreadable cursor means "start over": repeats, never skips
+        key = info.key
+        stamped = info.updated_at
+        if stamped is None:
+            for records in self._keyset(obj, info, None, [key], config.batch_size):
+                yield Page(records, FULL_LISTING, full=True)
+            return
+        full = mark is None
+        if full:
+            # Rows never stamped can only be seen by a full listing, in key order.
+            for records in self._keyset(obj, info, stamped.is_(None), [key], config.batch_size, always=False):
+                yield Page(records, FULL_LISTING, full=True)
+            condition: sa.ColumnElement[bool] = stamped.is_not(None)
+        else:
+            assert mark is not None
+            lower = mark.lower_bound(timedelta(seconds=config.overlap_seconds))
+            condition = stamped >= info.codecs[stamped.name].to_db(lower)
+        last_cursor = cursor if not full else FULL_LISTING
+        for records in self._keyset(obj, info, condition, [stamped, key], config.batch_size):
+            mark = advance(mark, records, started_at=started_at)
+            last_cursor = encode_cursor(mark) if mark is not None else last_cursor
+            yield Page(records, last_cursor, full=full)
+
+    def _keyset(
+        self,
+        obj: str,
+        info: TableInfo,
+        condition: sa.ColumnElement[bool] | None,
+        order: list[sa.Column[Any]],
+        batch_size: int,
+        *,
+        always: bool = True,
+    ) -> Iterator[list[Record]]:
+        """Pages in ``order``; each page starts strictly after the previous page's last row.
+
+        With ``always``, yields at least one (possibly empty) page, so a pull has a last cursor.
+        """
+        after: tuple[Any, ...] | None = None
+        yielded = not always
+        while True:
+            stmt = sa.select(info.table).order_by(*order).limit(batch_size)
+            if condition is not None:
+                stmt = stmt.where(condition)
+            if after is not None:
+                stmt = stmt.where(_after(order, after))
+            try:
+                with self.engine.connect() as connection:
+                    rows = list(connection.execute(stmt).mappings())
+            except sa.exc.SQLAlchemyError as exc:
+                raise map_error(exc, connector=self.name, obj=obj) from exc
+            if rows or not yielded:
+                yield [record_of(info, row) for row in rows]
+                yielded = True
+            if len(rows) < batch_size:
+                return
+            after = tuple(rows[-1][column.name] for column in order)
+
+    def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
+        info = self.table(obj)
+        values = [v for v in (self._key_value(info, k) for k in keys) if v is not None]
+        if not values:
+            return []
+        try:
+            with self.engine.connect() as connection:
+                rows = select_by_keys(connection, info, values, live_only=True)
+        except sa.exc.SQLAlchemyError as exc:
+            raise map_error(exc, connector=self.name, obj=obj) from exc
+        return [record_of(info, rows[v]) for v in values if v in rows]
+
+    def find(self, obj: str, field: str, values: Sequence[Any]) -> list[Record]:
+        info = self.table(obj)
+        if field not in info.codecs:
+            raise ValidationError(
+                f"table {info.table.name} has no column {field!r}", connector=self.name, obj=obj, field=field
+            )
+        wanted = []
+        for value in values:
+            try:
+                converted = info.codecs[field].to_db(value)
+            except ValueError:
+                continue
+            if converted is not None:
+                wanted.append(converted)
+        wanted = list(dict.fromkeys(wanted))
+        live = live_predicate(info)
+        found: list[Record] = []
+        try:
+            with self.engine.connect() as connection:
+                for start in range(0, len(wanted), IN_CHUNK):
+                    stmt = sa.select(info.table).where(info.table.c[field].in_(wanted[start : start + IN_CHUNK]))
+                    if live is not None:
+                        stmt = stmt.where(live)
+                    found.extend(record_of(info, row) for row in connection.execute(stmt.order_by(info.key)).mappings())
+        except sa.exc.SQLAlchemyError as exc:
+            raise map_error(exc, connector=self.name, obj=obj) from exc
+        return found
+
+    @staticmethod
+    def _key_value(info: TableInfo, key: str) -> Any:
+        try:
+            return info.codecs[info.key.name].to_db(key)
+        except ValueError:
+            return None  # a key of the wrong shape names no row
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("create", None, fields, idempotency_key))
+
+    def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("update", key, fields, idempotency_key))
+
+    def delete(self, obj: str, key: str) -> None:
+        self._one(obj, WriteOp("delete", key, {}, f"delete:{key}"))
+
+    def archive(self, obj: str, key: str) -> None:
+        self.require(obj, Capability.ARCHIVE)
+        self._one(obj, WriteOp("archive", key, {}, f"archive:{key}"))
+
+    def _one(self, obj: str, op: WriteOp) -> Record:
+        (result,) = self.write_batch(obj, [op])
+        if result.error is not None:
+            raise result.error
+        return result.record if result.record is not None else Record(op.key or "", deleted=True)
+
+    def write_batch(self, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """All ops in one transaction; a rejected op is replayed alone and fails alone."""
+        info = self.table(obj)
+        if not ops:
+            return []
+        now = datetime.now(UTC)
+        stamp = Stamp(
+            updated={info.updated_at.name: info.codecs[info.updated_at.name].to_db(now)}
+            if info.updated_at is not None
+            else {},
+            deleted=self._deleted_mark(info, now),
+            connector=self.name,
+            obj=obj,
+        )
+        outcomes: dict[int, Outcome] = {}
+        prepared: list[PreparedOp] = []
+        for index, op in enumerate(ops):
+            try:
+                prepared.append(self._prepare(obj, info, index, op))
+            except ConnectorError as exc:
+                outcomes[index] = Outcome(error=exc)
+        keys = [p.key for p in prepared if p.key is not None]
+        one_by_one = len(keys) != len(set(keys))  # ops on the same row must run in order
+        try:
+            if not one_by_one:
+                try:
+                    with self.engine.begin() as connection:
+                        outcomes.update(apply_ops(connection, info, prepared, stamp))
+                except (sa.exc.IntegrityError, sa.exc.DataError):
+                    one_by_one = True
+            if one_by_one:
+                with self.engine.begin() as connection:
+                    outcomes.update(replay_one_by_one(connection, info, prepared, stamp))
+        except sa.exc.SQLAlchemyError as exc:
+            raise map_error(exc, connector=self.name, obj=obj) from exc
+        return [WriteResult(op, outcomes[i].record, outcomes[i].error) for i, op in enumerate(ops)]
+
+    def _prepare(self, obj: str, info: TableInfo, index: int, op: WriteOp) -> PreparedOp:
+        """Check names and values against the columns; convert to database values."""
+        values: dict[str, Any] = {}
+        key_name = info.key.name
+        managed = {c.name for c in (info.updated_at, info.deleted) if c is not None}
+        for name, value in op.fields.items():
+            codec = info.codecs.get(name)
+            if codec is None:
+                raise ValidationError(
+                    f"table {info.table.name} has no column {name!r}",
+                    connector=self.name,
+                    obj=obj,
+                    key=op.key,
+                    field=name,
+                    hint=f"its columns are: {', '.join(info.codecs)}",
+                )
+            if name in managed:
+                continue  # set by the connector on every write
+            try:
+                values[name] = codec.to_db(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc), connector=self.name, obj=obj, key=op.key, field=name) from None
+        if op.kind == "create":
+            given = values.get(key_name)
+            if given is not None:
+                return PreparedOp(index, "create", given, values)
+            values.pop(key_name, None)
+            if info.autoincrement:
+                return PreparedOp(index, "create", None, values)
+            derived: Any = uuid.uuid5(KEY_NAMESPACE, f"{self.name}/{obj}/{op.idempotency_key}")
+            if info.kinds[key_name] == "integer":
+                derived = derived.int >> 80
+            try:
+                key_value = info.codecs[key_name].to_db(str(derived))
+            except ValueError as exc:
+                raise ValidationError(str(exc), connector=self.name, obj=obj, field=key_name) from None
+            values[key_name] = key_value
+            return PreparedOp(index, "create", key_value, values, derived=True)
+        if op.kind == "archive" and info.deleted is None:
+            raise UnsupportedError(f"{obj} has no soft-delete column to archive with", connector=self.name, obj=obj)
+        key_value = self._key_value(info, op.key) if op.key is not None else None
+        if key_value is None:
+            raise NotFoundError(f"no row with key {op.key!r}", connector=self.name, obj=obj, key=op.key)
+        if key_name in values and values[key_name] != key_value:
+            raise ValidationError(
+                "the key of a row cannot change", connector=self.name, obj=obj, key=op.key, field=key_name
+            )
+        values.pop(key_name, None)
+        return PreparedOp(index, op.kind, key_value, values)
+
+    @staticmethod
+    def _deleted_mark(info: TableInfo, now: datetime) -> Any:
+        if info.deleted is None:
+            return None
+        kind = info.kinds[info.deleted.name]
+        codec = info.codecs[info.deleted.name]
+        if kind == "boolean":
+            return True
+        if kind in ("datetime", "date"):
+            return codec.to_db(now if kind == "datetime" else now.date())
+        if kind == "integer":
+            return 1
+        return codec.to_db(now.isoformat())
+
+
+def _after(order: list[sa.Column[Any]], last: tuple[Any, ...]) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``last`` in ``order`` (portable row-value comparison)."""
+    first: sa.ColumnElement[bool] = order[0] > last[0]
+    if len(order) == 1:
+        return first
+    return sa.or_(first, sa.and_(order[0] == last[0], _after(order[1:], last[1:])))
+
+
+def _make_engine(url: str) -> sa.Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url)
+        _sqlite_real_transactions(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = 10
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_real_transactions(engine: sa.Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN: pysqlite's own handling breaks SAVEPOINT."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")

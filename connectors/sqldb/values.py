@@ -1,0 +1,241 @@
+"""Column types <-> field types, and the values that cross between the engine and the database.
+
+The engine speaks Decimal, aware UTC datetimes and plain strings; databases differ (SQLite has
+no decimal and no time zones, PostgreSQL has both). Each column gets two converters chosen once:
+``to_db`` checks and converts an engine value (``ValueError`` if it does not fit the column) and
+``from_db`` turns what the driver returns into the engine's shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from syncengine.connector import FieldType
+from syncengine.records import Money
+
+__all__ = ["ColumnCodec", "codec_for", "field_type_of", "sa_type_for"]
+
+#: SQLite keeps NUMERIC values as 64-bit floats: 15 significant digits survive exactly.
+SQLITE_DECIMAL_DIGITS = 15
+
+ToDb = Callable[[Any], Any]
+FromDb = Callable[[Any], Any]
+
+
+def field_type_of(column_type: sa.types.TypeEngine[Any]) -> FieldType:
+    """The field type of a reflected column. Numeric is always decimal, never float."""
+    if isinstance(column_type, sa.Boolean):
+        return "boolean"
+    if isinstance(column_type, sa.Integer):
+        return "integer"
+    if isinstance(column_type, sa.Numeric | sa.Float):
+        return "decimal"
+    if isinstance(column_type, sa.DateTime):
+        return "datetime"
+    if isinstance(column_type, sa.Date):
+        return "date"
+    if isinstance(column_type, sa.JSON):
+        return "any"
+    return "string"
+
+
+def sa_type_for(kind: FieldType, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+    """The column type a ``create: true`` table gets for a declared field type."""
+    if kind == "integer":
+        # INTEGER PRIMARY KEY is SQLite's rowid alias (autoincrement); BIGINT elsewhere.
+        return sa.BigInteger().with_variant(sa.Integer(), "sqlite") if key else sa.BigInteger()
+    if kind == "decimal":
+        return sa.Numeric()
+    if kind == "boolean":
+        return sa.Boolean()
+    if kind == "date":
+        return sa.Date()
+    if kind == "datetime":
+        return sa.DateTime(timezone=True)
+    if kind in ("object", "array", "any"):
+        return sa.JSON()
+    return sa.Text() if not key else sa.String(255)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCodec:
+    kind: FieldType
+    to_db: ToDb
+    from_db: FromDb | None
+
+
+def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: str) -> ColumnCodec:
+    sqlite = dialect == "sqlite"
+    if kind == "integer":
+        return ColumnCodec(kind, _to_int, None)
+    if kind == "decimal":
+        return ColumnCodec(kind, _to_sqlite_decimal if sqlite else _to_decimal, _decimal_from_db)
+    if kind == "boolean":
+        return ColumnCodec(kind, _to_bool, _bool_from_db)
+    if kind == "date":
+        return ColumnCodec(kind, _to_date, _date_from_db)
+    if kind == "datetime":
+        aware = not sqlite and bool(getattr(column_type, "timezone", False))
+        return ColumnCodec(kind, _to_aware if aware else _to_naive_utc, _datetime_from_db)
+    if isinstance(column_type, sa.Uuid):
+        return ColumnCodec(kind, _to_uuid if column_type.as_uuid else _to_text, _text_from_db)
+    if kind == "string":
+        return ColumnCodec(kind, _to_text, _text_from_db)
+    return ColumnCodec(kind, _to_json, None)
+
+
+# -- engine -> database ------------------------------------------------------------------------
+
+
+def _to_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"not an integer: {value!r}")
+
+
+def _to_decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Money):
+        raise ValueError("a Money value needs two columns (amount and currency); map its parts")
+    if isinstance(value, bool | float):
+        raise ValueError(f"not a decimal (floats are refused: use Decimal): {value!r}")
+    try:
+        number = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"not a decimal: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return number
+
+
+def _to_sqlite_decimal(value: Any) -> str | None:
+    number = _to_decimal(value)
+    if number is None:
+        return None
+    if len(number.normalize().as_tuple().digits) > SQLITE_DECIMAL_DIGITS:
+        raise ValueError(
+            f"{number} has more than {SQLITE_DECIMAL_DIGITS} significant digits, which SQLite cannot store exactly"
+        )
+    return format(number, "f")
+
+
+def _to_bool(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _to_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        raise ValueError(f"not a date (a datetime was given): {value!r}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value.strip())
+    raise ValueError(f"not a date: {value!r}")
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a datetime: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _to_aware(value: Any) -> datetime | None:
+    return _aware(value)
+
+
+def _to_naive_utc(value: Any) -> datetime | None:
+    aware = _aware(value)
+    return None if aware is None else aware.replace(tzinfo=None)
+
+
+def _to_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        aware = _aware(value)
+        assert aware is not None
+        return aware.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValueError(f"cannot store a {type(value).__name__} in a text column: {value!r}")
+
+
+def _to_uuid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"not a UUID: {value!r}") from None
+
+
+def _to_json(value: Any) -> Any:
+    return value
+
+
+# -- database -> engine ------------------------------------------------------------------------
+
+
+def _decimal_from_db(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text that round-trips: the digits we stored
+    return Decimal(value)
+
+
+def _bool_from_db(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _date_from_db(value: Any) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value))
+
+
+def _datetime_from_db(value: Any) -> datetime | None:
+    return _aware(value)
+
+
+def _text_from_db(value: Any) -> str | None:
+    return None if value is None else str(value)
