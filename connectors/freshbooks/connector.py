@@ -249,7 +249,7 @@ class FreshBooksConnector(BaseConnector):
     def _unwrap_single(self, res: Resource, body: Any) -> Mapping[str, Any]:
         if not isinstance(body, Mapping):
             raise ConnectorError(f"empty answer for one {res.single}", connector=self.name, obj=res.name)
-        if res.family == "accounting":
+        if res.family in ("accounting", "report"):
             result = body.get("response", {}).get("result", body)
             item = result.get(res.single)
         elif res.family == "ledger":

@@ -21,6 +21,7 @@ from syncengine.errors import (
     ConnectorError,
     NotFoundError,
     TransientError,
+    UnsupportedError,
     ValidationError,
 )
 from syncengine.http.errors import ErrorDetail
@@ -92,6 +93,14 @@ def _detail(message: Any, errno: int | None, field: Any = None, *, on_success: b
 
 def parse_error(response: httpx.Response) -> ErrorDetail | None:
     """The error a FreshBooks response reports, or None (a 2xx without errors, or an unknown body)."""
+    detail = _parse(response)
+    if detail is not None and response.status_code in (405, 501):
+        # a method the endpoint does not have (sent with errno 1003 "access denied") is not an auth problem
+        return ErrorDetail(detail.message, detail.code, detail.field, UnsupportedError)
+    return detail
+
+
+def _parse(response: httpx.Response) -> ErrorDetail | None:
     try:
         body = loads(response.content)
     except ValueError:

@@ -68,19 +68,24 @@ def build_authorize_url(
 
 
 def normalize_token_response(body: Mapping[str, Any], *, now: float | None = None) -> dict[str, Any]:
-    """The token endpoint's answer as the dict we store, with an absolute ``expires_at``."""
+    """The token endpoint's answer as the dict we store, with an absolute ``expires_at``.
+
+    ``expires_at`` is counted from when *we* received the token (``now``), not from the server's
+    ``created_at``: the server's clock may differ from ours, and our refresh decision is taken
+    on our clock.
+    """
+    received = now if now is not None else time.time()
     created = body.get("created_at")
-    created_at = float(created) if isinstance(created, int | float) else (now if now is not None else time.time())
     token: dict[str, Any] = {
         "access_token": body["access_token"],
         "refresh_token": body.get("refresh_token"),
         "token_type": body.get("token_type", "Bearer"),
         "scope": body.get("scope"),
-        "created_at": created_at,
+        "created_at": float(created) if isinstance(created, int | float) else received,
     }
     if body.get("expires_in") is not None:
         token["expires_in"] = float(body["expires_in"])
-        token["expires_at"] = created_at + float(body["expires_in"])
+        token["expires_at"] = received + float(body["expires_in"])
     return token
 
 

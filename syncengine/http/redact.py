@@ -78,9 +78,7 @@ def redact_url(url: str | httpx.URL) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, REDACTED if is_sensitive_name(k, parameter=True) else v) for k, v in pairs], safe="[]"
-        )
+        query = urlencode([(k, REDACTED if is_sensitive_name(k, parameter=True) else v) for k, v in pairs], safe="[]")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -111,9 +109,7 @@ def redact(value: Any) -> Any:
     return value
 
 
-def redact_processor(
-    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def redact_processor(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """A structlog processor: every value of the event, redacted (put it before the renderer)."""
     for key in list(event_dict):
         if key == "event":

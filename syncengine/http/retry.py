@@ -122,9 +122,7 @@ class RetryTransport(httpx.BaseTransport):
             try:
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
-                safe = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or policy.replayable(
-                    request
-                )
+                safe = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or policy.replayable(request)
                 if single_shot or not safe or attempt >= policy.max_attempts:
                     raise
                 delay = policy.backoff(attempt, self._rng)

@@ -1,0 +1,179 @@
+"""OAuth against the sandbox: expiry mid-sync, rotation that survives a crash, invalid_grant, one refresh."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.freshbooks.connector import FreshBooksConnector
+from syncengine.errors import AuthError
+from syncengine.http import normalize_token_response
+from syncengine.tokens import MemoryTokenStore
+
+from .conftest import connector_for, token_store
+
+TOKEN_PATH = "/auth/oauth/token"
+
+
+def token_calls(sb: Any) -> int:
+    """Token-endpoint calls the sandbox counted. It counts after sending the answer, so a
+    reading taken right after a response may lag: wait until the count stops moving."""
+    last, stable_since = -1, time.monotonic()
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        now = int(sb.stats()["by_path"].get(TOKEN_PATH, 0))
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since > 0.15:
+            break
+        time.sleep(0.02)
+    return last
+
+
+def full_pull(fb: FreshBooksConnector, obj: str, between_pages: Callable[[], None] | None = None) -> int:
+    count = 0
+    for page in fb.changes(obj, None):
+        count += len(page.records)
+        if between_pages:
+            between_pages()
+    return count
+
+
+def test_access_token_expiring_mid_sync_is_refreshed(sandbox: Any) -> None:
+    store = token_store(sandbox)
+    fb = connector_for(sandbox, store, page_size=5)
+    before = dict(store.load_token("freshbooks") or {})
+    expected = sandbox.state.count("clients")
+    calls = 0
+
+    def expire_after_first_page() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            sandbox.advance(43200 + 60)  # the sandbox now considers our access token expired
+
+    try:
+        pulled = full_pull(fb, "clients", expire_after_first_page)
+    finally:
+        fb.close()
+    assert pulled >= expected  # the whole listing (plus the deletion pass) came through
+    after = store.load_token("freshbooks") or {}
+    assert fb.auth.refresh_count == 1
+    assert token_calls(sandbox) == 1
+    assert after["refresh_token"] != before["refresh_token"]
+
+
+def test_short_lived_tokens_refresh_before_expiry(sandbox: Any) -> None:
+    store = MemoryTokenStore({"freshbooks": normalize_token_response(sandbox.issue_tokens(ttl=2), now=time.time())})
+    fb = connector_for(sandbox, store, page_size=3)
+    sandbox.set_faults(latency_ms=250)  # the pull lasts longer than the token
+    try:
+        records = full_pull(fb, "clients")
+    finally:
+        fb.close()
+        sandbox.set_faults()
+    assert records >= sandbox.state.count("clients")
+    assert fb.auth.refresh_count >= 1
+    stats = sandbox.stats()
+    assert stats["by_status"].get("401", 0) <= 1  # refreshed ahead of expiry, not after rejections
+
+
+def test_rotation_survives_a_process_dying_right_after_refresh(sandbox: Any) -> None:
+    store = token_store(sandbox)
+    old_refresh = (store.load_token("freshbooks") or {})["refresh_token"]
+    first = connector_for(sandbox, store)
+    sandbox.advance(43200 + 60)
+    first.get("clients", [str(sandbox.state.list("clients")[0]["id"])])  # 401 -> refresh -> saved
+    assert token_calls(sandbox) == 1
+    first.close()  # the process dies: only the store survives
+    del first
+
+    second = connector_for(sandbox, store)
+    try:
+        assert second.get("clients", [str(sandbox.state.list("clients")[1]["id"])])
+    finally:
+        second.close()
+    assert token_calls(sandbox) == 1  # the saved pair was good; no second refresh
+    reused = httpx.post(
+        f"{sandbox.url}{TOKEN_PATH}",
+        data={
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "grant_type": "refresh_token",
+            "redirect_uri": sandbox.redirect_uri,
+            "refresh_token": old_refresh,
+        },
+    )
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+
+
+def test_invalid_grant_is_auth_error_with_hint_and_one_token_call(sandbox: Any) -> None:
+    token = normalize_token_response(sandbox.issue_tokens(), now=time.time())
+    token["refresh_token"] = "spent-or-revoked"
+    store = MemoryTokenStore({"freshbooks": token})
+    fb = connector_for(sandbox, store)
+    sandbox.advance(43200 + 60)
+    try:
+        with pytest.raises(AuthError) as info:
+            list(fb.changes("clients", None))
+    finally:
+        fb.close()
+    assert "syncengine auth freshbooks" in str(info.value)
+    assert token_calls(sandbox) == 1
+
+
+def test_two_clients_refreshing_concurrently_refresh_once(sandbox: Any) -> None:
+    store = token_store(sandbox)
+    connectors = [connector_for(sandbox, store) for _ in range(3)]
+    for fb in connectors:
+        fb.business()  # discover first, so all three hit the expired token at once below
+    sandbox.advance(43200 + 60)
+    barrier = threading.Barrier(len(connectors))
+    errors: list[BaseException] = []
+    keys = [str(r["id"]) for r in sandbox.state.list("clients")[:3]]
+
+    def run(fb: FreshBooksConnector, key: str) -> None:
+        try:
+            barrier.wait()
+            assert fb.get("clients", [key])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(fb, k)) for fb, k in zip(connectors, keys, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for fb in connectors:
+        fb.close()
+    assert not errors
+    assert token_calls(sandbox) == 1
+    assert sum(fb.auth.refresh_count for fb in connectors) == 1
+
+
+def test_authorize_command_flow(sandbox: Any) -> None:
+    from connectors.freshbooks.auth import authorize
+
+    store = MemoryTokenStore()
+    urls: list[str] = []
+    result: dict[str, Any] = {}
+    config = {"base_url": sandbox.url, "client_id": sandbox.client_id, "client_secret": sandbox.client_secret}
+
+    def run() -> None:
+        result.update(authorize(config, store, port=0, open_browser=False, announce=urls.append, timeout=10))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not urls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert httpx.get(urls[0].splitlines()[-1], follow_redirects=True).status_code == 200  # the "browser"
+    thread.join(timeout=10)
+    assert (store.load_token("freshbooks") or {}).get("access_token")
+    assert [b["business_id"] for b in result["businesses"]] == [sandbox.business_id]
+    assert "access_token" not in result
