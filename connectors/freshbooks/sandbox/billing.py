@@ -206,6 +206,7 @@ def after_payment_write(book: Book, record: Record, now: str) -> list[Event]:
         return []
     invoice["updated"] = now
     invoice["_updated"] = record.get("_updated")
+    invoice["_day"] = record.get("_day")
     return [("invoice.update", int(invoice["id"]))]
 
 

@@ -125,8 +125,10 @@ def _day(value: str, name: str) -> date:
         raise invalid(name, "Must be a date (YYYY-MM-DD).", value) from None
 
 
-def record_day(record: Record) -> date:
-    return eastern_date(parse_utc(record["_updated"]))
+def record_day(record: Record) -> str:
+    """The US/Eastern calendar day of the record's last change, as YYYY-MM-DD."""
+    day = record.get("_day")
+    return str(day) if day else eastern_date(parse_utc(record["_updated"])).isoformat()
 
 
 def accounting_query(spec: ObjectSpec, params: QueryParams) -> tuple[list[Predicate], int | None]:
@@ -153,7 +155,8 @@ def accounting_query(spec: ObjectSpec, params: QueryParams) -> tuple[list[Predic
     return predicates, vis_state
 
 
-def _updated_window(name: str, day: date) -> Predicate:
+def _updated_window(name: str, bound: date) -> Predicate:
+    day = bound.isoformat()
     if name == "updated_min":
         return lambda r: record_day(r) >= day
     return lambda r: record_day(r) < day

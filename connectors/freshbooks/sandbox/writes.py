@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .billing import Event, recompute_document
-from .clock import accounting_time, iso_utc, utc_accounting_time
+from .clock import accounting_time, eastern_date, iso_utc, utc_accounting_time
 from .errors import ApiError, invalid, not_found, required
 from .fields import Kind, coerce, is_blank
 from .objects import Delete, ObjectSpec
@@ -27,6 +27,7 @@ INVOICE_ACTIONS = ("action_mark_as_sent", "action_email", "action_send_by_email"
 def stamp(spec: ObjectSpec, record: Record, moment: datetime, *, created: bool = False) -> None:
     """Set the change field (and creation fields) in the dialect of the object's family."""
     record["_updated"] = iso_utc(moment, micros=True)
+    record["_day"] = eastern_date(moment).isoformat()  # what search[updated_min/max] compares
     if spec.family == "projects":
         record["updated_at"] = iso_utc(moment, zone_marker=False)
         if created:

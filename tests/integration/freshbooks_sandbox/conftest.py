@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import freshbooks
@@ -11,16 +12,20 @@ import pytest
 
 from connectors.freshbooks.sandbox import SandboxServer
 
+# Seeded records are stamped in the 120 days before this instant; tests move the clock forward from it.
+SEED_NOW = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+
 
 @pytest.fixture
 def sb() -> Iterator[SandboxServer]:
-    with SandboxServer(seed=20, port=0, rng_seed=7) as server:
+    with SandboxServer(seed=20, port=0, rng_seed=7, now=SEED_NOW) as server:
         yield server
 
 
 @pytest.fixture
 def tokens(sb: SandboxServer) -> dict[str, Any]:
-    return sb.issue_tokens()
+    """A long-lived pair: tests jump the sandbox clock by months (expiry has its own tests)."""
+    return sb.issue_tokens(ttl=400 * 86400)
 
 
 @pytest.fixture

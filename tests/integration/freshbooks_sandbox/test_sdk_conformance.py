@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import freshbooks
@@ -27,7 +27,7 @@ def test_oauth_code_exchange_refresh_and_identity(sb: SandboxServer, sdk_env: No
 
     token = client.get_access_token(query["code"][0])
     assert token.access_token and token.refresh_token
-    assert token.access_token_expires_at > datetime.now(UTC)
+    assert token.access_token_expires_at > sb.now()
     me = client.current_user()
     business = me.business_memberships[0].business
     assert (business.account_id, business.id, business.business_uuid) == (
