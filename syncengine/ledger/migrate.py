@@ -53,6 +53,10 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def upgrade_to_head(engine: sa.Engine, dialect: DialectName) -> None:
     """Migrate the ledger behind ``engine`` to the newest revision (a no-op when it is already)."""
+    # Fast path without any lock: opening a current ledger must not wait for a writer (or, on
+    # SQLite, for a process holding the write lock) just to learn there is nothing to do.
+    if current_revision(engine) == head_revision():
+        return
     with engine.connect() as conn:
         if dialect == "sqlite":
             conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})

@@ -8,17 +8,19 @@ refresh happens inside :func:`token_lock`, and ``slot.save()`` commits before it
   connection for the whole ``with`` block. Session locks survive the commit that ``save()``
   performs, so the lock covers read -> refresh -> save -> use. A crashed process's session ends
   and the server releases its lock.
-* SQLite: ``BEGIN IMMEDIATE`` on a dedicated connection, which takes the database's write lock
-  (other processes wait on the busy timeout). ``save()`` commits and immediately begins
-  ``IMMEDIATE`` again, so the lock is held, bar that instant, until the block ends. Note that
-  this also holds back the ledger's other writers, so keep the block short (one refresh call),
-  and do not write to the ledger through another connection from inside it on the same thread.
-  The token connection commits with ``synchronous=FULL``: a rotated refresh token must survive
-  even a power cut.
+* SQLite: an exclusive ``flock`` on a file beside the database (``<ledger.db>-tokens.lock``),
+  held for the whole block; the kernel drops it when the holder dies. We first tried
+  ``BEGIN IMMEDIATE`` on a dedicated connection, but that holds SQLite's single write lock for the
+  length of an HTTP refresh (with retries), stalling every other ledger writer (a webhook
+  receiver must answer quickly), and it cannot survive ``save()``'s commit without a gap. The
+  ``save()`` itself is a short write with ``synchronous=FULL``: a rotated refresh token must
+  survive even a power cut.
 """
 
 from __future__ import annotations
 
+import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,11 +28,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncengine.ledger.connect import BEGIN_OPTION, DialectName
+from syncengine.ledger.errors import LedgerError
 from syncengine.ledger.sql import insert, tokens, utcnow
 from syncengine.records import from_json, to_json
 from syncengine.tokens import TokenSlot
 
 __all__ = ["LedgerTokenSlot", "load_token", "token_lock"]
+
+#: Seconds a process waits for another one's token refresh before giving up (SQLite).
+TOKEN_LOCK_TIMEOUT = 120.0
 
 _LOCK_KEY = "hashtextextended('syncengine.token:' || current_schema() || ':' || :name, 0)"
 
@@ -107,23 +113,41 @@ def _postgres_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
 
 @contextmanager
 def _sqlite_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
-    with engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("PRAGMA synchronous = FULL")
-        conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-        trans = conn.begin()
+    database = engine.url.database
+    assert database, "a SQLite ledger is always a file"
+    with open(f"{database}-tokens.lock", "a+b") as handle:
+        _flock(handle.fileno(), name)
         try:
-            value = _read(conn, name)
+            value = load_token(engine, name)
 
             def save(new: dict[str, Any]) -> None:
-                nonlocal trans
-                _write(conn, "sqlite", name, new)
-                trans.commit()
-                trans = conn.begin()
+                with engine.connect() as conn:
+                    driver = conn.connection.driver_connection
+                    assert driver is not None
+                    driver.execute("PRAGMA synchronous = FULL")
+                    try:
+                        conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                        with conn.begin():
+                            _write(conn, "sqlite", name, new)
+                    finally:
+                        driver.execute("PRAGMA synchronous = NORMAL")
 
             yield LedgerTokenSlot(value, save)
         finally:
-            if trans.is_active:
-                trans.rollback()
-            driver.execute("PRAGMA synchronous = NORMAL")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _flock(fd: int, name: str) -> None:
+    """Take the exclusive lock, waiting up to TOKEN_LOCK_TIMEOUT seconds for its holder."""
+    deadline = time.monotonic() + TOKEN_LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise LedgerError(
+                    f"token {name!r} stayed locked for {TOKEN_LOCK_TIMEOUT:.0f} s",
+                    hint="another syncengine process is refreshing it and seems stuck",
+                ) from None
+            time.sleep(0.02)
