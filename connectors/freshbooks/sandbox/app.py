@@ -141,6 +141,8 @@ class Traffic:
             self.sb.stats.record(method, path, None)
             return
         if decision.action == "timeout":
+            # Read the body first: the client will have hung up by the time the write is applied.
+            receive = await _buffered(receive)
             await asyncio.sleep(decision.sleep)
         problem: ApiError | None = None
         if decision.action == "error":
@@ -159,6 +161,20 @@ class Traffic:
         else:
             await self.app(scope, receive, recording_send)
         self.sb.stats.record(method, path, statuses[0] if statuses else None)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now and replay it later, even after the client disconnects."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+    return replay
 
 
 def build_app(sandbox: Sandbox) -> ASGIApp:
