@@ -32,7 +32,8 @@ def test_accounting_not_found_and_validation(sb: SandboxServer, http: httpx.Clie
     unknown_invoice = http.post(accounting(sb, "payments/payments"),
                                 json={"payment": {"invoiceid": 1, "amount": {"amount": "1.00", "code": "USD"}}})
     assert unknown_invoice.json()["response"]["errors"][0]["field"] == "invoiceid"
-    not_json = http.post(accounting(sb, "users/clients"), content=b"{oops", headers={"Content-Type": "application/json"})
+    not_json = http.post(accounting(sb, "users/clients"), content=b"{oops",
+                         headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["response"]["errors"][0]["errno"] == 1005
     wrong_method = http.delete(accounting(sb, "users/clients/1001"))
     assert wrong_method.status_code == 405 and "response" in wrong_method.json()
