@@ -143,5 +143,10 @@ def explain(error: Any, context: str, data: Any) -> tuple[tuple[Any, ...], str, 
         )
     if kind in _EXPECTED:
         got = error.get("input")
+        if loc[-1:] == ("match",) or loc[-2:-1] == ("match",):
+            return (loc, f"match must be {{left: <path>, right: <path>}} or a list of them, not {kind_of(got)}",
+                    None, False)
+        if isinstance(loc[-1], int) and len(loc) > 1:
+            key = f"item {loc[-1] + 1} of {loc[-2]}"
         return (loc, f"{key or 'value'} must be {_EXPECTED[kind]}, not {kind_of(got)}", None, False)
     return (loc, f"{key}: {error['msg']}", None, False)
