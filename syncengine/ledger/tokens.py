@@ -8,7 +8,7 @@ refresh happens inside :func:`token_lock`, and ``slot.save()`` commits before it
   connection for the whole ``with`` block. Session locks survive the commit that ``save()``
   performs, so the lock covers read -> refresh -> save -> use. A crashed process's session ends
   and the server releases its lock.
-* SQLite: an exclusive ``flock`` on a file beside the database (``<ledger.db>-tokens.lock``),
+* SQLite: an exclusive ``flock`` on a file beside the database (``<ledger.db>-token-<hash>.lock``),
   held for the whole block; the kernel drops it when the holder dies. We first tried
   ``BEGIN IMMEDIATE`` on a dedicated connection, but that holds SQLite's single write lock for the
   length of an HTTP refresh (with retries), stalling every other ledger writer (a webhook
@@ -20,6 +20,7 @@ refresh happens inside :func:`token_lock`, and ``slot.save()`` commits before it
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,7 +116,8 @@ def _postgres_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
 def _sqlite_lock(engine: sa.Engine, name: str) -> Iterator[TokenSlot]:
     database = engine.url.database
     assert database, "a SQLite ledger is always a file"
-    with open(f"{database}-tokens.lock", "a+b") as handle:
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    with open(f"{database}-token-{digest}.lock", "a+b") as handle:
         _flock(handle.fileno(), name)
         try:
             value = load_token(engine, name)
