@@ -85,6 +85,8 @@ class PairSync:
             report=self.report, dry_run=options.dry_run, pending_creates=self.pending_creates,
         )
         self.deferred_deletes: list[Work] = []
+        #: left keys of links with an open conflict: frozen until a person settles them.
+        self.open_conflicts: set[str] = set()
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
 
     # -- helpers -------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class PairSync:
                 if intent.op == "create":
                     self.pending_creates[(intent.side, intent.source_key or "")] = intent
             self._apply_resolved_conflicts()
+        self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
 
         # Phase 1: the right side's changes, kept by key.
         right_changes, right_cursor, right_full, right_seen, right_protected = self._collect_right()
@@ -177,9 +180,9 @@ class PairSync:
             for side, key in sides:
                 got = self.connectors[side].get(self.objects[side], [key])
                 records[side] = got[0] if got else None
-            links = self._links("left", [conflict.left_key])
-            link = links.get(conflict.left_key)
-            if records["left"] is None or records["right"] is None or link is None:
+            # A conflict parked when two records were first matched has no link yet.
+            link = self._links("left", [conflict.left_key]).get(conflict.left_key)
+            if records["left"] is None or records["right"] is None:
                 self.report.error(f"conflict {conflict.id}: a record is gone; nothing to apply")
                 with self.ledger.transaction() as tx:
                     tx.mark_conflict_applied(conflict.id)
@@ -190,7 +193,7 @@ class PairSync:
                 self.report.error(f"conflict {conflict.id}: a record no longer maps")
                 continue
             policy = "left_wins" if conflict.resolution == "left" else "right_wins"
-            work = self._work_for_pair(link, left_seen[0], right_seen[0], base=link.common, policy=policy)
+            work = self._work_for_pair(link, left_seen[0], right_seen[0], base=conflict.base, policy=policy)
             if work is not None:
                 work.conflict_id = conflict.id
                 work.note = f"conflict {conflict.id} settled: {conflict.resolution} wins"
@@ -367,7 +370,30 @@ class PairSync:
             self.applier.apply(works)
 
     # -- decisions -----------------------------------------------------------------------
+    def _current(self, side: Side, key: str) -> Seen | None:
+        """A record as it is now, read by key (for a side that did not change in this run)."""
+        got = self.connectors[side].get(self.objects[side], [key])
+        if not got:
+            return None
+        seen, _ = observe(self.pair, side, got, {}, self.refs, keep_unchanged=True)
+        return seen[0] if seen else None
+
+    def _refresh_parked(self, link: LinkState, left: Seen | None, right: Seen | None) -> None:
+        """A record with an open conflict changed again: keep it frozen, refresh what the conflict
+        shows so the person settling it sees both sides as they are now."""
+        left = left or self._current("left", link.left_key)
+        right = right or self._current("right", link.right_key)
+        self.report.counts["skipped_open_conflict"] += 1
+        if left is None or right is None or left.deleted or right.deleted:
+            return
+        result = self._merge(link.common, left, right, "manual")
+        if result.conflicts:
+            self._park(link, left, right, link.common, result.conflicts, count=False)
+
     def _decide_linked(self, link: LinkState, left: Seen | None, right: Seen | None) -> Work | None:
+        if link.left_key in self.open_conflicts:
+            self._refresh_parked(link, left, right)
+            return None
         left_gone = (left is not None and left.deleted) or (left is None and link.left_hash == DELETED)
         right_gone = (right is not None and right.deleted) or (right is None and link.right_hash == DELETED)
         if left_gone and right_gone:
@@ -405,10 +431,11 @@ class PairSync:
         return work
 
     def _park(self, link: LinkState | None, left: Seen | None, right: Seen | None,
-              base: Mapping[str, Any] | None, fields: list[str]) -> None:
+              base: Mapping[str, Any] | None, fields: list[str], *, count: bool = True) -> None:
         left_key = left.key if left else (link.left_key if link else None)
         right_key = right.key if right else (link.right_key if link else None)
-        self.report.add(Action("conflict", None, left_key, right_key, note=", ".join(fields)))
+        if count:
+            self.report.add(Action("conflict", None, left_key, right_key, note=", ".join(fields)))
         if self.options.dry_run or left_key is None or right_key is None:
             return
         left_common = left.common if left and left.common is not None else dict(base or {})

@@ -83,7 +83,8 @@ class CsvStore(Store):
         key: id
         updated_at: updated_at
         archive_column: archived
-        columns: {{balance: decimal, updated_at: datetime}}
+        columns: {{id: string, email: string, first_name: string, last_name: string, balance: decimal,
+                   updated_at: datetime, archived: string}}
 """
 
     def _read(self) -> list[dict[str, str]]:
