@@ -16,7 +16,7 @@ from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
 from .config import SqlObjectConfig
-from .values import ColumnCodec, codec_for, field_type_of, sa_type_for
+from .values import ColumnCodec, FromDb, ToDb, codec_for, field_type_of, sa_type_for
 
 __all__ = ["TableInfo", "resolve_table"]
 
@@ -36,6 +36,20 @@ class TableInfo:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.table.columns]
+
+    @property
+    def writers(self) -> dict[str, ToDb | None]:
+        """Column -> to_db; None for the columns the connector sets itself (updated-at, deleted)."""
+        managed = {c.name for c in (self.updated_at, self.deleted) if c is not None}
+        return {name: None if name in managed else codec.to_db for name, codec in self.codecs.items()}
+
+    @property
+    def converters(self) -> list[tuple[int, FromDb]]:
+        """(position, from_db) of the columns whose values need converting on read."""
+        return [(i, codec.from_db) for i, codec in enumerate(self.codecs.values()) if codec.from_db is not None]
+
+    def position(self, column: sa.Column[Any] | None) -> int | None:
+        return None if column is None else self.names.index(column.name)
 
 
 def resolve_table(connection: sa.Connection, config: SqlObjectConfig) -> TableInfo:
@@ -62,9 +76,10 @@ def resolve_table(connection: sa.Connection, config: SqlObjectConfig) -> TableIn
     for column in table.columns:
         kind = config.columns.get(column.name) or field_type_of(column.type)
         kinds[column.name] = kind
-        codecs[column.name] = codec_for(column.type, kind, dialect)
-        if dialect == "sqlite" and kind == "decimal":
-            # Our codec converts both ways exactly; SQLAlchemy's would go through float.
+        codecs[column.name] = codec = codec_for(column.type, kind, dialect)
+        if codec.raw:
+            # Our codec converts both ways; SQLAlchemy's would go through float (decimals on
+            # SQLite) or a slow regex (datetimes on SQLite).
             column.type = sa.types.NullType()
     key = columns[config.key]
     autoincrement = kinds[config.key] == "integer" and _is_autoincrement(table, key, dialect)

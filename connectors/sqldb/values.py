@@ -68,7 +68,10 @@ def sa_type_for(kind: FieldType, *, key: bool = False) -> sa.types.TypeEngine[An
 class ColumnCodec:
     kind: FieldType
     to_db: ToDb
+    #: None when the driver already returns the engine's shape (no per-value call on reads).
     from_db: FromDb | None
+    #: the column must bypass SQLAlchemy's own conversion (our codec does it, exactly and faster).
+    raw: bool = False
 
 
 def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: str) -> ColumnCodec:
@@ -76,18 +79,24 @@ def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: s
     if kind == "integer":
         return ColumnCodec(kind, _to_int, None)
     if kind == "decimal":
-        return ColumnCodec(kind, _to_sqlite_decimal if sqlite else _to_decimal, _decimal_from_db)
+        if sqlite:
+            return ColumnCodec(kind, _to_sqlite_decimal, _decimal_from_db, raw=True)
+        return ColumnCodec(kind, _to_decimal, _decimal_from_db)
     if kind == "boolean":
         return ColumnCodec(kind, _to_bool, _bool_from_db)
     if kind == "date":
         return ColumnCodec(kind, _to_date, _date_from_db)
     if kind == "datetime":
+        if sqlite and isinstance(column_type, sa.DateTime):
+            # SQLite keeps text; we write SQLAlchemy's own layout so old and new rows sort together.
+            return ColumnCodec(kind, _to_sqlite_datetime, _datetime_from_sqlite, raw=True)
         aware = not sqlite and bool(getattr(column_type, "timezone", False))
         return ColumnCodec(kind, _to_aware if aware else _to_naive_utc, _datetime_from_db)
     if isinstance(column_type, sa.Uuid):
         return ColumnCodec(kind, _to_uuid if column_type.as_uuid else _to_text, _text_from_db)
     if kind == "string":
-        return ColumnCodec(kind, _to_text, _text_from_db)
+        plain = isinstance(column_type, sa.String)
+        return ColumnCodec(kind, _to_text, None if plain else _text_from_db)
     return ColumnCodec(kind, _to_json, None)
 
 
@@ -112,6 +121,8 @@ def _to_int(value: Any) -> int | None:
 
 
 def _to_decimal(value: Any) -> Decimal | None:
+    if type(value) is Decimal and value.is_finite():
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, Money):
@@ -131,7 +142,8 @@ def _to_sqlite_decimal(value: Any) -> str | None:
     number = _to_decimal(value)
     if number is None:
         return None
-    if len(number.normalize().as_tuple().digits) > SQLITE_DECIMAL_DIGITS:
+    digits = len(number.as_tuple().digits)
+    if digits > SQLITE_DECIMAL_DIGITS and len(number.normalize().as_tuple().digits) > SQLITE_DECIMAL_DIGITS:
         raise ValueError(
             f"{number} has more than {SQLITE_DECIMAL_DIGITS} significant digits, which SQLite cannot store exactly"
         )
@@ -163,6 +175,8 @@ def _to_date(value: Any) -> date | None:
 def _aware(value: Any) -> datetime | None:
     if value is None:
         return None
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
     if not isinstance(value, datetime):
@@ -179,9 +193,16 @@ def _to_naive_utc(value: Any) -> datetime | None:
     return None if aware is None else aware.replace(tzinfo=None)
 
 
+def _to_sqlite_datetime(value: Any) -> str | None:
+    naive = _to_naive_utc(value)
+    return None if naive is None else naive.isoformat(sep=" ", timespec="microseconds")
+
+
 def _to_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
+    if type(value) is str or value is None:
         return value
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -234,6 +255,13 @@ def _date_from_db(value: Any) -> date | None:
 
 
 def _datetime_from_db(value: Any) -> datetime | None:
+    return _aware(value)
+
+
+def _datetime_from_sqlite(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return _aware(value)
 
 

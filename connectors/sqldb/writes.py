@@ -26,6 +26,7 @@ from .table import TableInfo
 __all__ = [
     "Outcome",
     "PreparedOp",
+    "RecordReader",
     "Stamp",
     "apply_ops",
     "live_predicate",
@@ -89,29 +90,51 @@ def is_deleted(info: TableInfo, value: Any) -> bool:
     return value is not None
 
 
-def record_of(info: TableInfo, row: sa.RowMapping) -> Record:
-    fields: dict[str, Any] = {}
-    for name, codec in info.codecs.items():
-        value = row[name]
-        fields[name] = codec.from_db(value) if codec.from_db is not None and value is not None else value
-    updated = fields[info.updated_at.name] if info.updated_at is not None else None
-    deleted = is_deleted(info, row[info.deleted.name]) if info.deleted is not None else False
-    return Record(str(row[info.key.name]), fields, updated, deleted)
+class RecordReader:
+    """Rows of ``select(table)`` -> Records, with the per-column work decided once per table."""
+
+    def __init__(self, info: TableInfo) -> None:
+        self.info = info
+        self.names = info.names
+        self.converters = info.converters
+        self.key_index = info.names.index(info.key.name)
+        self.updated_index = info.position(info.updated_at)
+        self.deleted_index = info.position(info.deleted)
+
+    def __call__(self, row: Sequence[Any]) -> Record:
+        values = list(row)
+        for index, convert in self.converters:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        updated = values[self.updated_index] if self.updated_index is not None else None
+        deleted = self.deleted_index is not None and is_deleted(self.info, values[self.deleted_index])
+        return Record(
+            str(values[self.key_index]),
+            dict(zip(self.names, values, strict=True)),
+            updated if isinstance(updated, datetime) else None,
+            deleted,
+        )
+
+
+def record_of(info: TableInfo, row: Sequence[Any]) -> Record:
+    return RecordReader(info)(row)
 
 
 def select_by_keys(
     connection: sa.Connection, info: TableInfo, keys: Iterable[Any], *, live_only: bool
-) -> dict[Any, sa.RowMapping]:
+) -> dict[Any, Sequence[Any]]:
     """Rows by database key value, in chunks small enough for any driver's parameter limit."""
     keys = list(dict.fromkeys(keys))
-    rows: dict[Any, sa.RowMapping] = {}
+    rows: dict[Any, Sequence[Any]] = {}
     live = live_predicate(info) if live_only else None
+    key_index = info.names.index(info.key.name)
     for start in range(0, len(keys), IN_CHUNK):
         stmt = sa.select(info.table).where(info.key.in_(keys[start : start + IN_CHUNK]))
         if live is not None:
             stmt = stmt.where(live)
-        for row in connection.execute(stmt).mappings():
-            rows[row[info.key.name]] = row
+        for row in connection.execute(stmt):
+            rows[row[key_index]] = tuple(row)
     return rows
 
 
@@ -122,6 +145,7 @@ def apply_ops(
     outcomes: dict[int, Outcome] = {}
     keyed = [op for op in ops if op.kind != "create" or op.derived]
     existing = select_by_keys(connection, info, [op.key for op in keyed], live_only=False)
+    deleted_index = info.position(info.deleted)
     creates: list[PreparedOp] = []
     updates: list[PreparedOp] = []
     deletes: list[PreparedOp] = []
@@ -134,7 +158,7 @@ def apply_ops(
             else:
                 creates.append(op)
             continue
-        if row is None or is_deleted(info, row[info.deleted.name] if info.deleted is not None else None):
+        if row is None or (deleted_index is not None and is_deleted(info, row[deleted_index])):
             outcomes[op.index] = Outcome(
                 error=NotFoundError(
                     f"no row with key {op.key!r} in table {info.table.name}",
@@ -156,8 +180,9 @@ def apply_ops(
             outcomes[op.index] = Outcome()
     if updates:
         rows = select_by_keys(connection, info, [op.key for op in updates], live_only=False)
+        read = RecordReader(info)
         for op in updates:
-            record = record_of(info, rows[op.key])
+            record = read(rows[op.key])
             outcomes[op.index] = Outcome(None if op.kind in ("delete", "archive") else record)
     return outcomes
 
@@ -176,26 +201,94 @@ def _insert(
     groups: dict[tuple[str, ...], list[PreparedOp]] = defaultdict(list)
     for op in creates:
         op.values.update(stamp.updated)
-        groups[tuple(sorted(op.values))].append(op)
+        groups[tuple(op.values)].append(op)
+    build = CreatedRecord(info, stamp)
     for columns, group in groups.items():
-        rows = [op.values for op in group]
+        if info.key.name not in columns and info.dialect == "sqlite":
+            # SQLite cannot return generated keys in parameter order from one executemany
+            # (SQLAlchemy would fall back to a statement per row); inside our write
+            # transaction (BEGIN IMMEDIATE) nobody else can take the next ids, so we do.
+            first = _next_sqlite_id(connection, info)
+            for offset, op in enumerate(group):
+                op.key = op.values[info.key.name] = first + offset
+            columns = (*columns, info.key.name)
         if info.key.name in columns:
-            connection.execute(sa.insert(info.table), rows)
+            _insert_many(connection, info, columns, [op.values for op in group])
             keys = [op.key for op in group]
         else:
             stmt = sa.insert(info.table).returning(info.key, sort_by_parameter_order=True)
-            keys = list(connection.execute(stmt, rows).scalars())
+            keys = list(connection.execute(stmt, [op.values for op in group]).scalars())
         for op, key in zip(group, keys, strict=True):
-            outcomes[op.index] = Outcome(_created_record(info, key, op.values))
+            outcomes[op.index] = Outcome(build(key, op.values))
 
 
-def _created_record(info: TableInfo, key: Any, values: dict[str, Any]) -> Record:
-    fields: dict[str, Any] = {}
-    for name, codec in info.codecs.items():
-        value = key if name == info.key.name else values.get(name)
-        fields[name] = codec.from_db(value) if codec.from_db is not None and value is not None else value
-    updated = fields[info.updated_at.name] if info.updated_at is not None else None
-    return Record(str(key), fields, updated if isinstance(updated, datetime) else None)
+def _insert_many(
+    connection: sa.Connection, info: TableInfo, columns: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """One executemany; straight to the driver when no column needs SQLAlchemy's conversion.
+
+    SQLAlchemy's executemany spends more time building each row's parameters than the driver
+    spends inserting it; our codecs already produced driver-ready values for these columns.
+    """
+    dialect = connection.dialect
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    direct = marker is not None and all(
+        info.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) is None for name in columns
+    )
+    if marker is None or not direct:
+        connection.execute(sa.insert(info.table), rows)
+        return
+    quote = dialect.identifier_preparer.quote
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        dialect.identifier_preparer.format_table(info.table),
+        ", ".join(quote(name) for name in columns),
+        ", ".join([marker] * len(columns)),
+    )
+    connection.exec_driver_sql(sql, [tuple(row[name] for name in columns) for row in rows])
+
+
+def _next_sqlite_id(connection: sa.Connection, info: TableInfo) -> int:
+    """The next rowid SQLite itself would give: above the largest key and any AUTOINCREMENT high mark."""
+    top = connection.execute(sa.select(sa.func.max(info.key))).scalar() or 0
+    has_sequence = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+    ).scalar()
+    if has_sequence:
+        seq = connection.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (info.table.name,)).scalar()
+        top = max(top, seq or 0)
+    return int(top) + 1
+
+
+def _from_db(info: TableInfo, name: str, value: Any) -> Any:
+    convert = info.codecs[name].from_db
+    return convert(value) if convert is not None and value is not None else value
+
+
+class CreatedRecord:
+    """The Record of a row we just inserted, from the values we sent (no read-back).
+
+    Columns we did not send are None (a server-side default is not seen until the next read).
+    """
+
+    def __init__(self, info: TableInfo, stamp: Stamp) -> None:
+        self.key_name = info.key.name
+        self.empty = dict.fromkeys(info.names)
+        self.converters = [(name, codec.from_db) for name, codec in info.codecs.items() if codec.from_db]
+        # The stamp is the same for the whole batch: convert it once.
+        self.stamped = {name: _from_db(info, name, value) for name, value in stamp.updated.items()}
+        self.updated_name = info.updated_at.name if info.updated_at is not None else None
+
+    def __call__(self, key: Any, values: dict[str, Any]) -> Record:
+        fields = self.empty.copy()
+        fields.update(values)
+        fields[self.key_name] = key
+        for name, convert in self.converters:
+            value = fields[name]
+            if value is not None:
+                fields[name] = convert(value)
+        fields.update(self.stamped)
+        updated = fields[self.updated_name] if self.updated_name is not None else None
+        return Record(str(key), fields, updated if isinstance(updated, datetime) else None)
 
 
 def _update(connection: sa.Connection, info: TableInfo, updates: list[PreparedOp], stamp: Stamp) -> None:
