@@ -64,16 +64,17 @@ def main() -> None:
     _append_csv(csv_path, {"id": "c4", "email": "KATHERINE@example.com", "first_name": "Katherine",
                            "last_name": "Johnson", "organization": "NASA", "currency": "usd", "balance": "10.00",
                            "updated_at": "2026-11-20T09:05:00+00:00"})
-    _sql(db_path, "UPDATE clients SET balance = 99.90, updated_at = '2026-11-20 09:10:00' WHERE id = 'c2'")
+    # An application writing to the table stamps updated_at with the current time (UTC).
+    _sql(db_path, "UPDATE clients SET balance = 99.90, updated_at = datetime('now') WHERE id = 'c2'")
     _sql(db_path, "INSERT INTO clients (id, email, first_name, last_name, organization, currency, balance, "
          "updated_at) VALUES ('c5', 'edsger@example.com', 'Edsger', 'Dijkstra', 'THE', 'EUR', 5.00, "
-         "'2026-11-20 09:15:00')")
+         "datetime('now'))")
     run("plan", "-c", config)
     run("sync", "-c", config)
 
     banner("4. The same field changed on both sides: a conflict, parked for a person")
     _edit_csv(csv_path, "c3", last_name="Turing (CSV)", updated_at="2026-11-21T08:00:00+00:00")
-    _sql(db_path, "UPDATE clients SET last_name = 'Turing (DB)', updated_at = '2026-11-21 08:01:00' WHERE id = 'c3'")
+    _sql(db_path, "UPDATE clients SET last_name = 'Turing (DB)', updated_at = datetime('now') WHERE id = 'c3'")
     run("sync", "-c", config, check=False)
     run("conflicts", "list", "-c", config)
     run("conflicts", "show", "1", "-c", config)

@@ -62,6 +62,11 @@ def _main(
     configure_logging(log_level, json=json_logs)
 
 
+def _when(value: Any) -> str:
+    """A timestamp to the second, for tables."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
 def _config_errors(exc: ConfigError | ConfigErrors) -> None:
     errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
     for error in errors:
@@ -251,15 +256,15 @@ def status(config: ConfigOpt = Path("config.yaml")) -> None:
         for column in ("pipeline", "pair", "side", "cursor", "updated"):
             cursors.add_column(column, overflow="fold")
         for c in ledger.cursors():
-            cursors.add_row(c.pipeline, c.pair, c.side, (c.cursor or "")[:80], str(c.updated_at or ""))
+            cursors.add_row(c.pipeline, c.pair, c.side, (c.cursor or "")[:80], _when(c.updated_at))
         out.print(cursors)
         runs = Table(title="last runs")
         for column in ("id", "pipeline", "mode", "status", "started", "finished", "counts"):
             runs.add_column(column, overflow="fold")
         for r in ledger.recent_runs(limit=10):
             counts = ", ".join(f"{k}={v}" for k, v in sorted((r.counts or {}).items()) if v)
-            runs.add_row(str(r.id), r.pipeline, r.mode, r.status or "running", str(r.started_at),
-                         str(r.finished_at or ""), counts)
+            runs.add_row(str(r.id), r.pipeline, r.mode, r.status or "running", _when(r.started_at),
+                         _when(r.finished_at), counts)
         out.print(runs)
         open_conflicts = ledger.list_conflicts(status="open")
         out.print(f"open conflicts: {len(open_conflicts)}" + (" (see: syncengine conflicts list)"
@@ -279,7 +284,7 @@ def conflicts_list(
             table.add_column(column)
         for c in ledger.list_conflicts(status=None if all_ else "open"):
             table.add_row(str(c.id), c.pipeline, c.pair, c.left_key, c.right_key, ", ".join(c.fields),
-                          c.status + (f" ({c.resolution})" if c.resolution else ""), str(c.created_at))
+                          c.status + (f" ({c.resolution})" if c.resolution else ""), _when(c.created_at))
         out.print(table)
 
 
