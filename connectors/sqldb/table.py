@@ -7,7 +7,7 @@ bypass SQLAlchemy's float conversion (which loses digits) and use our own exact 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,11 +37,12 @@ class TableInfo:
     def names(self) -> list[str]:
         return [c.name for c in self.table.columns]
 
-    @property
-    def writers(self) -> dict[str, ToDb | None]:
-        """Column -> to_db; None for the columns the connector sets itself (updated-at, deleted)."""
+    #: column -> to_db; None for the columns the connector sets itself (updated-at, deleted).
+    writers: dict[str, ToDb | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
         managed = {c.name for c in (self.updated_at, self.deleted) if c is not None}
-        return {name: None if name in managed else codec.to_db for name, codec in self.codecs.items()}
+        self.writers = {name: None if name in managed else codec.to_db for name, codec in self.codecs.items()}
 
     @property
     def converters(self) -> list[tuple[int, FromDb]]:

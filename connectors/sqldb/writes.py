@@ -273,9 +273,13 @@ class CreatedRecord:
     def __init__(self, info: TableInfo, stamp: Stamp) -> None:
         self.key_name = info.key.name
         self.empty = dict.fromkeys(info.names)
-        self.converters = [(name, codec.from_db) for name, codec in info.codecs.items() if codec.from_db]
         # The stamp is the same for the whole batch: convert it once.
         self.stamped = {name: _from_db(info, name, value) for name, value in stamp.updated.items()}
+        self.converters = [
+            (name, codec.from_db)
+            for name, codec in info.codecs.items()
+            if codec.from_db is not None and name not in self.stamped
+        ]
         self.updated_name = info.updated_at.name if info.updated_at is not None else None
 
     def __call__(self, key: Any, values: dict[str, Any]) -> Record:
