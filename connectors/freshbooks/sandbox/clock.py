@@ -14,12 +14,14 @@ Formats (reference §1.7):
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("US/Eastern")
+_SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 ACCOUNTING_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -67,8 +69,13 @@ class Clock:
 
 
 def parse_utc(text: str) -> datetime:
-    """Parse an ISO 8601 instant; a missing zone means UTC (as FreshBooks' project-like APIs do)."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+    """Parse an ISO 8601 instant; a missing zone means UTC (as FreshBooks' project-like APIs do).
+
+    The SDK puts ``datetime.isoformat()`` into query strings unencoded, so ``+00:00`` arrives as
+    `` 00:00``; that space is read back as the plus sign it was.
+    """
+    text = _SPACED_OFFSET.sub(r"\1+\2", text.strip())
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

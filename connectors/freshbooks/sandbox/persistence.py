@@ -26,7 +26,8 @@ def load(path: Path) -> tuple[Store, dict[str, Any]] | None:
 
 
 def save(path: Path, store: Store, extras: dict[str, Any]) -> None:
-    payload = json.dumps({"store": store.to_json(), "extras": extras}, separators=(",", ":"))
+    with store.lock:  # serialise a consistent snapshot; handlers mutate records in place
+        payload = json.dumps({"store": store.to_json(), "extras": extras}, separators=(",", ":"))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

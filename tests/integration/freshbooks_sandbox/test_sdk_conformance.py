@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import freshbooks
@@ -163,6 +163,10 @@ def test_projects_and_time_entries(sb: SandboxServer, fb: freshbooks.Client) -> 
     assert fb.time_entries.get(sb.business_id, entry.id).note == "Built"
     entries = fb.time_entries.list(sb.business_id, builders=[FilterBuilder().equals("project_id", project.id)])
     assert [e.id for e in entries] == [entry.id]
+    recent = FilterBuilder().date_time("updated_since", sb.now() - timedelta(minutes=1))  # "+00:00" unencoded
+    assert entry.id in [e.id for e in fb.time_entries.list(sb.business_id, builders=[recent])]
+    later = FilterBuilder().date_time("updated_since", sb.now() + timedelta(minutes=1))
+    assert len(fb.time_entries.list(sb.business_id, builders=[later])) == 0
     with_logged = fb.projects.get(sb.business_id, project.id,
                                   includes=IncludesBuilder().include("include_logged_duration"))
     assert with_logged.logged_duration == 3600
