@@ -287,6 +287,12 @@ class FreshBooksConnector(BaseConnector):
         Listings are not sorted by update time, so a watermark taken from a page in the middle
         could skip an older change on a later page; the new watermark is only handed out on the
         pull's last page (resuming from an earlier page repeats, never skips).
+
+        A full pull (no cursor) lists every live record and says so (``Page.full``), so absence
+        tells deletes and the deletion pass is skipped. For day-granular ``updated_min`` objects
+        a completed pull moves the watermark up to the pull's start even when nothing changed:
+        the next filter day is that day minus one, so clock skew below a day cannot hide a
+        change, and a quiet account does not keep re-reading an old day's records.
         """
         res = self._resource(obj, Capability.LIST)
         started_at = self._clock()
@@ -303,7 +309,7 @@ class FreshBooksConnector(BaseConnector):
 
         def passes() -> Iterator[Page]:
             nonlocal seen_mark
-            prefix = [("search[vis_state]", "1")] if res.deleted_by == "vis_state" else []
+            prefix = [("search[vis_state]", "1")] if res.deleted_by == "vis_state" and not full else []
             main = [*params, ("include_deleted", "true")] if res.deleted_by == "include_deleted" else params
             for rows in self._list_pages(res, main):
                 records = [self._record(res, row) for row in rows]
@@ -320,9 +326,10 @@ class FreshBooksConnector(BaseConnector):
                 yield pending
             pending = page
         final = seen_mark
-        if res.updated_field is None and res.changes == "updated_since":
-            # no visible change time (time entries): everything before the pull's start was listed
-            final = Watermark(started_at)
+        if res.changes == "updated_min" or (res.updated_field is None and res.changes == "updated_since"):
+            # (time entries show no change time: everything before the pull's start was listed)
+            floor = Watermark(started_at.astimezone(UTC))
+            final = floor if final is None or final < floor else final
         new_cursor = encode_cursor(final)
         if pending is None:
             pending = Page([], cursor=new_cursor, full=full)
