@@ -9,7 +9,9 @@ the change filters, the two delete passes and the write rules:
   (reference §1.6), so a vis_state change goes in its own PUT, after the data;
 * after a write we return the record as stored, re-reading it when the write's answer lacks an
   include we need (invoice and estimate lines);
-* ids, computed totals and timestamps are read-only and never sent.
+* ids, computed totals and timestamps are read-only and never sent;
+* FreshBooks takes no idempotency key, so a create is sent once: the HTTP layer does not retry a
+  POST that timed out or lost its connection, and the engine's intent log decides what to do.
 """
 
 from __future__ import annotations
@@ -445,12 +447,13 @@ class FreshBooksConnector(BaseConnector):
             raw = self._unwrap_single(res, body) if body else None
         except ConnectorError:
             raw = None
-        if raw is None or any(inc not in raw for inc in res.includes if inc == "lines"):
-            record_key = key if key is not None else (str(raw.get("id")) if raw else None)
-            if record_key is None:
-                raise ConnectorError("write answer holds no record id", connector=self.name, obj=res.name)
-            return self._get_one(res, record_key)
-        return self._record(res, raw)
+        if raw is not None and not ("lines" in res.includes and "lines" not in raw):
+            return self._record(res, raw)
+        # the answer lacks the record or an include we asked for: read it back as stored
+        record_key = key if key is not None else (str(raw["id"]) if raw and "id" in raw else None)
+        if record_key is None:
+            raise ConnectorError("write answer holds no record id", connector=self.name, obj=res.name)
+        return self._get_one(res, record_key)
 
     def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
         res = self._resource(obj, Capability.CREATE)
@@ -466,12 +469,14 @@ class FreshBooksConnector(BaseConnector):
         assert res.item_path is not None
         data = dict(fields)
         vis_state = data.pop("vis_state", None)  # never in the same PUT as data (update phases)
+        if vis_state is not None and res.deleted_by != "vis_state":
+            raise ValidationError(f"{obj} has no vis_state", connector=self.name, obj=obj, key=key, field="vis_state")
         body: Any = None
         path = self._path(res.item_path, key)
         wire = self._wire_body(res, data)
         if wire:
             body = self._call(obj, "PUT", path, params=self._includes(res), body=self._envelope(res, wire), key=key)
-        if vis_state is not None and res.deleted_by == "vis_state":
+        if vis_state is not None:
             body = self._call(
                 obj,
                 "PUT",

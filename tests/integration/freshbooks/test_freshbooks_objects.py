@@ -208,3 +208,23 @@ def test_read_only_objects(sandbox: Any, fb: FreshBooksConnector) -> None:
     (flow,) = pull("cash_flow")
     assert isinstance(flow.fields["summary"]["net_cash_change"], Money)
     assert not fb.objects()["cash_flow"].can(Capability.CREATE)
+
+
+@pytest.mark.parametrize("obj", [c.obj for c in CASES])
+def test_get_and_changes_show_the_same_record(obj: str, fb: FreshBooksConnector) -> None:
+    """The same record must hash the same whether listed or fetched, or every sync sees a change."""
+    from syncengine.records import fields_hash
+
+    listed = [r for page in fb.changes(obj, None) for r in page.records][:3]
+    assert listed
+    fetched = {r.key: r for r in fb.get(obj, [r.key for r in listed])}
+    for record in listed:
+        assert fields_hash(fetched[record.key].fields) == fields_hash(record.fields), record.key
+        assert fetched[record.key].updated_at == record.updated_at
+
+
+def test_find_clients_by_email(sandbox: Any, fb: FreshBooksConnector) -> None:
+    emails = [row["email"] for row in sandbox.state.list("clients")[:2]]
+    found = fb.find("clients", "email", [*emails, "nobody@example.test"])
+    assert sorted(r.fields["email"] for r in found) == sorted(emails)
+    assert fb.find("items", "sku", ["x"]) == []
