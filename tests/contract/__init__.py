@@ -1,0 +1,1 @@
+"""The connector contract: one conformance suite every connector passes (see subjects.py)."""
