@@ -1,0 +1,126 @@
+"""Malformed CSV rows: reported with the physical line where they start, and left exactly as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.csvfile import CsvConnector, CsvObjectConfig
+from syncengine.connector import WriteOp
+from syncengine.errors import RecordError
+
+COLUMNS = {"age": "integer", "balance": "decimal", "born": "date", "seen": "datetime", "vip": "boolean"}
+
+GOOD_HEADER = "id,name,age,balance,born,seen,vip\n"
+
+
+def connector_for(path: Path, **options: object) -> CsvConnector:
+    config = CsvObjectConfig(path, columns=COLUMNS, **options)  # type: ignore[arg-type]
+    return CsvConnector("csv", {"rows": config}, page_size=2)
+
+
+def read_all(connector: CsvConnector) -> tuple[dict[str, dict[str, object]], list[RecordError]]:
+    records: dict[str, dict[str, object]] = {}
+    errors: list[RecordError] = []
+    for page in connector.changes("rows", None):
+        records.update({r.key: r.fields for r in page.records})
+        errors.extend(page.errors)
+    return records, errors
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "field", "key"),
+    [
+        ("9,Too,Few\n", None, "9"),
+        ("9,Too,1,2.0,2020-01-01,2020-01-01T00:00:00,true,extra\n", None, "9"),
+        ("9,Age,old,2.0,,,\n", "age", "9"),
+        ("9,Balance,1,1.2.3,,,\n", "balance", "9"),
+        ("9,Born,1,2,2020-13-45,,\n", "born", "9"),
+        ("9,Seen,1,2,,yesterday,\n", "seen", "9"),
+        ("9,Vip,1,2,,,maybe\n", "vip", "9"),
+        (",NoKey,1,2,,,\n", "id", None),
+        ("1,Duplicate,1,2,,,\n", "id", "1"),
+    ],
+    ids=["few-cells", "many-cells", "integer", "decimal", "date", "datetime", "boolean", "empty-key", "duplicate"],
+)
+def test_each_kind_is_reported_with_its_line_and_kept_verbatim(
+    tmp_path: Path, bad_row: str, field: str | None, key: str | None
+) -> None:
+    path = tmp_path / "rows.csv"
+    # Line 2 is a row whose quoted name spans two physical lines, so the bad row starts on line 4.
+    text = GOOD_HEADER + '1,"Ann\nSmith",30,10.50,1990-01-02,2025-01-01T10:00:00Z,true\n' + bad_row + "2,Bob,,,,,\n"
+    path.write_text(text, encoding="utf-8", newline="")
+    connector = connector_for(path)
+
+    records, errors = read_all(connector)
+
+    assert set(records) == {"1", "2"}
+    assert records["1"]["name"] == "Ann\nSmith"
+    (error,) = errors
+    assert error.line == 4
+    assert error.field == field
+    assert error.key == key
+    assert error.source == str(path)
+    assert f"{path}:4" in str(error)
+
+    results = connector.write_batch(
+        "rows",
+        [
+            WriteOp("update", "2", {"name": "Bobby"}, "u"),
+            WriteOp("create", None, {"name": "New", "age": 5}, "c"),
+        ],
+    )
+    assert all(r.ok for r in results), [r.error for r in results]
+    after = path.read_text(encoding="utf-8")
+    lines = after.splitlines(keepends=True)
+    assert lines[3] == bad_row, "the malformed row must stay byte for byte at its place"
+    assert after.startswith(GOOD_HEADER + '1,"Ann\nSmith",30,10.50,1990-01-02,2025-01-01T10:00:00Z,true\n' + bad_row)
+    assert "2,Bobby" in lines[4]
+    assert lines[5].split(",")[1] == "New"
+
+    records, errors = read_all(connector)
+    assert set(records) == {"1", "2", results[1].record.key}  # type: ignore[union-attr]
+    assert [e.line for e in errors] == [4]
+
+
+def test_many_malformed_rows_do_not_stop_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    lines = [GOOD_HEADER]
+    for n in range(1, 101):
+        lines.append(f"{n},Name {n},{'x' if n % 10 == 0 else n},1.00,,,\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    records, errors = read_all(connector_for(path))
+    assert len(records) == 90
+    assert [e.line for e in errors] == [n + 1 for n in range(10, 101, 10)]
+    assert all(e.field == "age" for e in errors)
+
+
+def test_blank_lines_are_neither_records_nor_errors_and_survive_writes(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(GOOD_HEADER + "1,A,,,,,\n\n2,B,,,,,\n", encoding="utf-8")
+    connector = connector_for(path)
+    records, errors = read_all(connector)
+    assert set(records) == {"1", "2"} and not errors
+    connector.update("rows", "2", {"name": "B2"}, "u")
+    assert path.read_text(encoding="utf-8") == GOOD_HEADER + "1,A,,,,,\n\n2,B2,,,,,\n"
+
+
+def test_a_file_in_the_wrong_encoding_is_a_typed_error(tmp_path: Path) -> None:
+    from syncengine.errors import ValidationError
+
+    path = tmp_path / "rows.csv"
+    path.write_bytes(GOOD_HEADER.encode() + "1,Zoë,,,,,\n".encode("latin-1"))
+    with pytest.raises(ValidationError, match="encoding"):
+        read_all(connector_for(path))
+    records, _ = read_all(connector_for(path, encoding="latin-1"))
+    assert records["1"]["name"] == "Zoë"
+
+
+def test_a_header_without_the_key_column_is_a_typed_error(tmp_path: Path) -> None:
+    from syncengine.errors import ValidationError
+
+    path = tmp_path / "rows.csv"
+    path.write_text("name,age\nA,1\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="key column 'id'"):
+        read_all(connector_for(path))
