@@ -231,4 +231,7 @@ def includes(params: QueryParams, spec: ObjectSpec) -> frozenset[str]:
 
 
 def select(rows: Iterable[Record], predicates: list[Predicate]) -> list[Record]:
-    return [r for r in rows if all(p(r) for p in predicates)]
+    selected = list(rows)
+    for check in predicates:
+        selected = [r for r in selected if check(r)]
+    return selected

@@ -44,7 +44,16 @@ COLLECTIONS: dict[str, int] = {
 
 def public(record: Record) -> Record:
     """A deep copy without the hidden ``_`` keys: what the API would show."""
-    return {k: copy.deepcopy(v) for k, v in record.items() if not k.startswith("_")}
+    return {k: _copy(v) for k, v in record.items() if not k.startswith("_")}
+
+
+def _copy(value: Any) -> Any:
+    """Deep copy of plain JSON data (records hold nothing else), several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def is_deleted(record: Record) -> bool:
