@@ -110,6 +110,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request.url.path, err)
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A sandbox bug still answers in the family's shape (uvicorn logs the traceback)."""
+    return error_response(request.url.path, server_error(500))
+
+
 class Traffic:
     """Faults, authentication, budget and stats in front of the routes (see module docstring)."""
 
@@ -178,6 +183,7 @@ async def _buffered(receive: Receive) -> Receive:
 
 
 def build_app(sandbox: Sandbox) -> ASGIApp:
-    app = Starlette(routes=ROUTES, exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+    app = Starlette(routes=ROUTES, exception_handlers={
+        ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected})
     app.state.sandbox = sandbox
     return Traffic(app, sandbox)

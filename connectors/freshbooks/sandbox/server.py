@@ -230,7 +230,9 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGINT, signal.SIGTERM) if in_main_thread else ()  # only the main thread may
+    previous = {sig: signal.signal(sig, request_stop) for sig in signals}
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
                            state_file=state_file) as server:

@@ -198,5 +198,22 @@ def test_tasks_ledger_accounts_and_callbacks(sb: SandboxServer, fb: freshbooks.C
     assert callback.verified is False and callback.event == "invoice.create"
     assert [c.callbackid for c in fb.callbacks.list(sb.account_id)] == [callback.callbackid]
     assert fb.callbacks.get(sb.account_id, callback.callbackid).uri == "https://example.com/hook"
+    assert fb.callbacks.resend_verification(sb.account_id, callback.callbackid).verified is False
+    verifier = sb.state.raw("callbacks", callback.callbackid)["_verifier"]  # type: ignore[index]
+    assert fb.callbacks.verify(sb.account_id, callback.callbackid, verifier).verified is True
     fb.callbacks.delete(sb.account_id, callback.callbackid)
     assert len(fb.callbacks.list(sb.account_id)) == 0
+
+
+def test_estimates(sb: SandboxServer, fb: freshbooks.Client) -> None:
+    client = sb.state.list("clients")[1]
+    estimate = fb.estimates.create(sb.account_id, {"customerid": client["id"], "create_date": "2026-02-01",
+                                                   "lines": [{"name": "Quote", "qty": 2,
+                                                              "unit_cost": {"amount": "40.00"}}]})
+    assert estimate.estimateid == estimate.id and estimate.amount.amount == "80.00"
+    assert estimate.amount.code == client["currency_code"] and estimate.organization == client["organization"]
+    listed = fb.estimates.list(sb.account_id, builders=[FilterBuilder().equals("customerid", client["id"]),
+                                                        IncludesBuilder().include("lines")])
+    assert estimate.id in [e.id for e in listed] and all("lines" in e.data for e in listed)
+    fb.estimates.delete(sb.account_id, estimate.id)
+    assert fb.estimates.get(sb.account_id, estimate.id).vis_state == 1
