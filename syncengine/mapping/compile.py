@@ -64,8 +64,12 @@ class PairMapping:
                 (f.name, f.path(side), "." in f.path(side), chain_to_common(list(f.transforms), side))
                 for f in self.fields
             )
+            # Only fields that flow to this side get a render step: the direction is a promise
+            # never to write there, and checking it once here keeps render's loop lean.
             steps: dict[str, _RenderStep] = {}
             for f in self.fields:
+                if not f.flows_to(side):
+                    continue
                 extras = tuple(
                     (path, _bind_extra(t, side, path))
                     for t in f.transforms
@@ -144,7 +148,7 @@ class PairMapping:
         try:
             for name in names:
                 step = steps.get(name)
-                if step is None or not self._by_name[name].flows_to(side):
+                if step is None:
                     continue
                 _, path, convert, extras = step
                 value = common.get(name)
@@ -161,7 +165,10 @@ class PairMapping:
 
     @staticmethod
     def _put(out: dict[str, Any], path: str, value: Any, current: Mapping[str, Any] | None) -> None:
-        if "." in path and current is not None:
+        if "." not in path:
+            out[path] = value
+            return
+        if current is not None:
             top = path.split(".", 1)[0]
             if top not in out and isinstance(current.get(top), dict):
                 out[top] = copy.deepcopy(current[top])

@@ -67,12 +67,20 @@ class PairReport:
     errors: list[str] = field(default_factory=list)
     keep_actions: int = 10_000
 
-    def add(self, action: Action) -> None:
-        if action.kind in ("create", "update", "delete", "archive"):
-            self.counts[f"{action.kind}d_{action.side}"] += 1
+    @property
+    def keeps_actions(self) -> bool:
+        """Whether another action would be kept (building one with its diff costs time)."""
+        return len(self.actions) < self.keep_actions
+
+    def tally(self, kind: ActionKind, side: Side | None) -> None:
+        if kind in ("create", "update", "delete", "archive"):
+            self.counts[f"{kind}d_{side}"] += 1
         else:
-            self.counts[{"link": "linked", "conflict": "conflicts", "error": "errors"}[action.kind]] += 1
-        if len(self.actions) < self.keep_actions:
+            self.counts[{"link": "linked", "conflict": "conflicts", "error": "errors"}[kind]] += 1
+
+    def add(self, action: Action) -> None:
+        self.tally(action.kind, action.side)
+        if self.keeps_actions:
             self.actions.append(action)
 
     def error(self, message: str) -> None:

@@ -113,6 +113,7 @@ class Applier:
         report: PairReport,
         dry_run: bool,
         pending_creates: dict[tuple[Side, str], Intent],
+        referenced: bool = True,
         on_committed: Callable[[], None] | None = None,
     ) -> None:
         self.ledger = ledger
@@ -123,6 +124,8 @@ class Applier:
         self.report = report
         self.dry_run = dry_run
         self.pending_creates = pending_creates
+        #: whether another pair refs this one (only then must new links reach the ref cache).
+        self.referenced = referenced
         self.on_committed = on_committed
         self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
 
@@ -251,7 +254,7 @@ class Applier:
             # The connector did not hand the record back: the next pull re-reads and settles it.
             return (seen.key if seen else link_key), ""
         try:
-            _, digest = project_record(self.pair, side, record, self.refs)
+            _, digest, _ = project_record(self.pair, side, record, self.refs)
         except (RecordMappingError, UnresolvedRef):
             digest = ""
         return record.key, digest
@@ -277,8 +280,11 @@ class Applier:
                 self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
                 continue
             done.extend(item.intent_ids)
-            for side in item.ops:
-                self.report.add(self._action(item, side))
+            for side, op in item.ops.items():
+                if self.report.keeps_actions:
+                    self.report.add(self._action(item, side))
+                else:
+                    self.report.tally(op.kind, side)
             if not item.ops and work.link is None:
                 self.report.add(Action("link", None, work.left_key, work.right_key, note=work.note))
             if source is not None:
@@ -295,9 +301,11 @@ class Applier:
             if left_key is None or right_key is None:
                 continue
             status: LinkStatus = "tombstone" if DELETED in (left_hash, right_hash) else "active"
-            links.append(LinkWrite(left_key, right_key, work.merged or (work.link.common if work.link else {}),
-                                   left_hash or "", right_hash or "", status))
-            learned.append((left_key, right_key))
+            common = work.merged if work.merged is not None else (work.link.common if work.link else {})
+            links.append(LinkWrite(left_key, right_key, common, left_hash or "", right_hash or "", status,
+                                   common_json=self._known_json(work, common)))
+            if self.referenced:
+                learned.append((left_key, right_key))
         with self.ledger.transaction() as tx:
             if drops:
                 tx.drop_links(self.pipeline, self.pair.name, drops)
@@ -318,6 +326,14 @@ class Applier:
             self.refs.learn(self.pair.name, left_key, right_key)
         if self.on_committed is not None:
             self.on_committed()
+
+    @staticmethod
+    def _known_json(work: Work, common: dict[str, Any]) -> str | None:
+        """The canonical JSON of ``common`` when a side's projection already computed it."""
+        for seen in (work.left, work.right):
+            if seen is not None and seen.common is common:
+                return seen.common_json
+        return None
 
     def _fail(self, item: _Planned, message: str) -> None:
         item.error = message

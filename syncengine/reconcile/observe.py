@@ -7,6 +7,7 @@ to an unmapped field. Dropping it here is what stops sync loops.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.merge import Side
-from syncengine.records import Record, fields_hash
+from syncengine.records import Record, canonical_bytes
 
 if TYPE_CHECKING:
     from syncengine.ledger import LinkState
@@ -38,16 +39,20 @@ class Seen:
     deleted: bool
     fields: dict[str, Any]
     link: LinkState | None = None
+    #: the canonical JSON of ``common`` (hashed already; reused as the snapshot's JSON).
+    common_json: str | None = None
 
 
 def project_record(
     pair: PairMapping, side: Side, record: Record, refs: RefResolver
-) -> tuple[dict[str, Any] | None, str]:
-    """The common shape and its hash; a deleted record has no shape and the DELETED hash."""
+) -> tuple[dict[str, Any] | None, str, str | None]:
+    """The common shape, its hash and its canonical JSON; a deleted record has no shape and the
+    DELETED hash."""
     if record.deleted:
-        return None, DELETED
+        return None, DELETED, None
     common = pair.project(side, record.fields, refs)
-    return common, fields_hash(common)
+    canonical = canonical_bytes(common)
+    return common, hashlib.sha256(canonical).hexdigest(), canonical.decode("utf-8")
 
 
 def observe(
@@ -64,7 +69,7 @@ def observe(
     failed: list[tuple[Record, Exception]] = []
     for record in records:
         try:
-            common, digest = project_record(pair, side, record, refs)
+            common, digest, common_json = project_record(pair, side, record, refs)
         except (RecordMappingError, UnresolvedRef) as exc:
             failed.append((record, exc))
             continue
@@ -75,7 +80,6 @@ def observe(
                 continue
         if link is None and record.deleted:
             continue  # a record we never linked is gone: nothing to do
-        seen.append(
-            Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields, link)
-        )
+        seen.append(Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields,
+                         link, common_json))
     return seen, failed

@@ -66,6 +66,7 @@ class PairSync:
         right: Connector,
         options: PairOptions,
         progress: ProgressFn | None = None,
+        referenced: bool = True,
     ) -> None:
         self.ledger = ledger
         self.pipeline = pipeline
@@ -83,10 +84,12 @@ class PairSync:
         self.applier = Applier(
             ledger=ledger, pipeline=pipeline, pair=pair, connectors=self.connectors, refs=self.refs,
             report=self.report, dry_run=options.dry_run, pending_creates=self.pending_creates,
+            referenced=referenced,
         )
         self.deferred_deletes: list[Work] = []
         #: left keys of links with an open conflict: frozen until a person settles them.
         self.open_conflicts: set[str] = set()
+        self.had_links = True
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
 
     # -- helpers -------------------------------------------------------------------------
@@ -130,6 +133,8 @@ class PairSync:
                     self.pending_creates[(intent.side, intent.source_key or "")] = intent
             self._apply_resolved_conflicts()
         self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
+        # With no links yet (a first sync) no record can have been deleted: skip the link scans.
+        self.had_links = self.ledger.count_links(self.pipeline, self.pair.name) > 0
 
         # Phase 1: the right side's changes, kept by key.
         right_changes, right_cursor, right_full, right_seen, right_protected = self._collect_right()
@@ -261,6 +266,8 @@ class PairSync:
     def _infer_deletes(self, side: Side, seen_keys: set[str], protected: set[str],
                        into: dict[str, Seen]) -> None:
         """After a complete listing of ``side``: linked keys it did not list are deletions."""
+        if not self.had_links:
+            return
         for batch in self.ledger.iter_links(self.pipeline, self.pair.name):
             for link in batch:
                 key = link.left_key if side == "left" else link.right_key
@@ -512,8 +519,7 @@ class PairSync:
                 continue
             assert seen.common is not None
             names = {n: seen.common.get(n) for n in self.names if self._flows_to[(target, n)]}
-            work = Work(None, seen if side == "left" else None, seen if side == "right" else None,
-                        dict(seen.common))
+            work = Work(None, seen if side == "left" else None, seen if side == "right" else None, seen.common)
             if target == "left":
                 work.left_op, work.to_left = "create", names
             else:

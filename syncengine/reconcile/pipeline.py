@@ -67,11 +67,12 @@ def run_pipeline(
     report = RunReport(pipeline, mode)
     if not options.dry_run:
         report.run_id = ledger.start_run(pipeline, mode)
+    referenced = {name for pair in mapping.pairs for name in pair.refs}
     for pair in mapping.pairs:
         if only_pairs and pair.name not in only_pairs:
             continue
         sync = PairSync(ledger=ledger, pipeline=pipeline, pair=pair, left=left, right=right,
-                        options=options, progress=progress)
+                        options=options, progress=progress, referenced=pair.name in referenced)
         try:
             report.pairs.append(sync.run())
         except AuthError as exc:

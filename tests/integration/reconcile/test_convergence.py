@@ -41,7 +41,9 @@ def run_interleaving(ledger_url: str, ops: list[tuple[Any, ...]]) -> None:
                       conflict="newest_wins", deletes="propagate")
         try:
             counter = {"left": 0, "right": 0}
-            clock = now() - timedelta(hours=1)
+            # Outside writers stamp the current time (a table's updated_at only moves forward);
+            # a back-dated write is invisible to any incremental pull, which `sync --full` repairs.
+            clock = now()
             for op in ops:
                 clock += timedelta(seconds=1)
                 if op[0] == "sync":
