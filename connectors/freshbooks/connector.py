@@ -398,16 +398,22 @@ class FreshBooksConnector(BaseConnector):
         return Record(str(data["id"]), fields)
 
     def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
+        """The live records with these keys (soft-deleted ones are absent; archived ones are not)."""
         res = self._resource(obj, Capability.GET)
         if res.item_path is None:
             wanted = set(keys)
             return [r for r in self._read_whole(res) if r.key in wanted]
+        integer_keys = res.spec.fields[res.spec.key].type == "integer"
         found: list[Record] = []
         for key in keys:
+            if integer_keys and not str(key).isdigit():
+                continue  # cannot exist; FreshBooks would answer a validation error, not a 404
             try:
-                found.append(self._get_one(res, key))
+                record = self._get_one(res, key)
             except NotFoundError:
                 continue
+            if not record.deleted:  # a soft-deleted record is gone for the engine
+                found.append(record)
         return found
 
     def _get_one(self, res: Resource, key: str) -> Record:

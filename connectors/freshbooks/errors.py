@@ -94,6 +94,9 @@ def _detail(message: Any, errno: int | None, field: Any = None, *, on_success: b
 def parse_error(response: httpx.Response) -> ErrorDetail | None:
     """The error a FreshBooks response reports, or None (a 2xx without errors, or an unknown body)."""
     detail = _parse(response)
+    if detail is not None and detail.kind is NotFoundError and response.status_code in (400, 422):
+        # 1011/1012 on a write's *body* (an invoice's unknown customerid) is bad data, not a missing record
+        return ErrorDetail(detail.message, detail.code, detail.field, ValidationError)
     if detail is not None and response.status_code in (405, 501):
         # a method the endpoint does not have (sent with errno 1003 "access denied") is not an auth problem
         return ErrorDetail(detail.message, detail.code, detail.field, UnsupportedError)

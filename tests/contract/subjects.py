@@ -297,3 +297,5 @@ register(
         idempotent_create=True,
     )
 )
+
+from . import freshbooks_subjects  # noqa: E402, F401 - registers one FreshBooks subject per writable object
