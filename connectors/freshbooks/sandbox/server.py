@@ -16,6 +16,7 @@ import signal
 import socket
 import threading
 import time
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -27,6 +28,7 @@ from . import persistence
 from .app import build_app
 from .clock import Clock
 from .connection import DroppableH11Protocol
+from .oauth import AppCredentials
 from .runtime import Sandbox, Settings
 from .seed import build_store, credentials
 from .store import Store
@@ -47,8 +49,9 @@ class SandboxServer:
         self._second_business = second_business
         self._state_file = Path(state_file) if state_file else None
         self._save_interval = save_interval
+        self._app = credentials(rng_seed)
         store = self._load_or_seed()
-        app_credentials = credentials(rng_seed)
+        app_credentials = self._app
         self.sandbox = Sandbox(store, self.clock, app_credentials,
                                Settings(token_ttl=token_ttl, requests_per_minute=requests_per_minute,
                                         rng_seed=rng_seed), self._fresh_store)
@@ -68,11 +71,13 @@ class SandboxServer:
             if loaded is not None:
                 store, extras = loaded
                 self.clock.offset = float(extras.get("clock_offset", self.clock.offset))
+                if "app" in extras:  # the OAuth app the saved tokens were issued to
+                    self._app = AppCredentials(**extras["app"])
                 return store
         return self._fresh_store()
 
     def _extras(self) -> dict[str, Any]:
-        return {"clock_offset": self.clock.offset}
+        return {"clock_offset": self.clock.offset, "app": asdict(self._app)}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> SandboxServer:

@@ -29,8 +29,8 @@ def test_state_survives_restart(tmp_path: Path) -> None:
     assert state.exists() and [p.name for p in tmp_path.iterdir()] == ["sandbox.json"]  # no temp files left
     assert json.loads(state.read_text())["store"]["primary"] == account_id
 
-    with SandboxServer(seed=50, state_file=state) as second:  # the file wins over the seed
-        assert second.account_id == account_id
+    with SandboxServer(seed=50, rng_seed=99, state_file=state) as second:  # the file wins over the seeds
+        assert second.account_id == account_id and second.client_id == first.client_id
         assert abs((second.now() - clock).total_seconds()) < 60
         answer = httpx.get(f"{second.url}{accounting(second, f'users/clients/{client_id}')}", headers=headers,
                            trust_env=False)
