@@ -13,7 +13,7 @@ Sandbox choices (UNCONFIRMED upstream): line tax = line amount x taxAmount% (non
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -246,7 +246,3 @@ def balances(book: Book, client_ids: set[int], today: str) -> dict[int, dict[str
         }
         result[cid]["credit_balance"] = []
     return result
-
-
-def report_moment(value: datetime) -> str:
-    return value.date().isoformat()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("US/Eastern")
@@ -107,7 +107,3 @@ def eastern_date(moment: datetime) -> date:
 
 def eastern_today(moment: datetime) -> str:
     return eastern_date(moment).isoformat()
-
-
-def day_offset(day: str, days: int) -> str:
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()

@@ -84,7 +84,7 @@ def _comparable(value: Any, money: bool) -> Any:
     return value
 
 
-def _bound(value: str, money: bool) -> Any:
+def _bound(value: str) -> Any:
     try:
         return Decimal(value)
     except InvalidOperation:
@@ -105,7 +105,7 @@ def predicate(flt: Filter, values: list[str]) -> Predicate:
     if flt.match is Match.BOOL:
         flag = values[-1].lower() in TRUE_WORDS
         return lambda r: bool(r.get(field)) is flag
-    bound = _bound(values[-1], flt.money)
+    bound = _bound(values[-1])
 
     def compare(record: Record) -> bool:
         value = _comparable(record.get(field), flt.money)

@@ -354,8 +354,3 @@ WEBHOOK_RESOURCES = frozenset(
     {"bill", "bill_vendor", "category", "client", "credit_note", "estimate", "expense", "invoice", "item",
      "payment", "project", "recurring", "service", "tax", "time_entry", "callback"}
 )
-
-
-def spec_for(collection: str) -> ObjectSpec:
-    return ALL_OBJECTS[collection]
-

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
 
 from .billing import Event, recompute_document
 from .clock import accounting_time, eastern_date, iso_utc, utc_accounting_time
 from .errors import ApiError, invalid, not_found, required
 from .fields import Kind, coerce, is_blank
 from .objects import Delete, ObjectSpec
-from .store import Book, Key, Record, is_deleted
+from .store import Book, Key, Record
 
 INVOICE_ACTIONS = ("action_mark_as_sent", "action_email", "action_send_by_email")
 
@@ -157,11 +156,3 @@ def delete(book: Book, spec: ObjectSpec, key: Key, moment: datetime) -> tuple[Re
         return None, events
     del book.table(spec.collection)[key]
     return None, events
-
-
-def visible(spec: ObjectSpec, record: Record) -> bool:
-    return not is_deleted(record)
-
-
-def as_key(spec: ObjectSpec, value: Any) -> Key:
-    return int(value)
