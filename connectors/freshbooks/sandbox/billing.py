@@ -120,8 +120,16 @@ def recompute_document(book: Book, record: Record, payments_key: str | None) -> 
     record["date_paid"] = record.get("date_paid") if status == 4 else None
 
 
+def _document_client(book: Book, record: Record, old: Record | None, obj: str) -> Record:
+    """The named client, validated when it is set or changed (an invoice of a since-deleted client
+    can still be edited)."""
+    if old is not None and record.get("customerid") == old.get("customerid"):
+        return book.table("clients").get(int(record["customerid"])) or {}
+    return client_for(book, record.get("customerid"), obj)
+
+
 def derive_invoice(book: Book, record: Record, data: Record, old: Record | None, now: str) -> list[Event]:
-    client = client_for(book, record.get("customerid"), "invoice")
+    client = _document_client(book, record, old, "invoice")
     if old is None:
         for key, source in (("fname", "fname"), ("lname", "lname"), ("organization", "organization"),
                             ("street", "p_street"), ("city", "p_city"), ("code", "p_code"),
@@ -141,7 +149,7 @@ def derive_invoice(book: Book, record: Record, data: Record, old: Record | None,
 
 
 def derive_estimate(book: Book, record: Record, data: Record, old: Record | None, now: str) -> list[Event]:
-    client = client_for(book, record.get("customerid"), "estimate")
+    client = _document_client(book, record, old, "estimate")
     if old is None:
         for key in ("fname", "lname", "organization"):
             if not record.get(key):
@@ -215,7 +223,7 @@ def derive_expense(book: Book, record: Record, data: Record, old: Record | None,
     if category is None:
         raise ApiError(422, UNKNOWN_RESOURCE, "Category not found.", field="categoryid", object="expense",
                        value=str(record.get("categoryid")))
-    if record.get("clientid"):
+    if record.get("clientid") and (old is None or record["clientid"] != old.get("clientid")):
         client_for(book, record["clientid"], "expense")
     return []
 

@@ -83,3 +83,15 @@ def test_sdk_reads_each_error_shape(sb: SandboxServer, fb: freshbooks.Client) ->
     with pytest.raises(FreshBooksError) as ledger_error:
         fb.ledger_accounts.create(sb.business_uuid, {"name": "X"})
     assert ledger_error.value.status_code == 400 and "sub_type" in str(ledger_error.value)
+
+
+def test_references_are_checked_when_set_not_on_every_edit(sb: SandboxServer, http: httpx.Client) -> None:
+    client_id = http.post(accounting(sb, "users/clients"), json={"client": {"organization": "Gone"}}).json()[
+        "response"]["result"]["client"]["id"]
+    invoice_id = http.post(accounting(sb, "invoices/invoices"), json={"invoice": {"customerid": client_id}}).json()[
+        "response"]["result"]["invoice"]["id"]
+    http.put(accounting(sb, f"users/clients/{client_id}"), json={"client": {"vis_state": 1}})
+    edited = http.put(accounting(sb, f"invoices/invoices/{invoice_id}"), json={"invoice": {"notes": "still editable"}})
+    assert edited.status_code == 200
+    again = http.post(accounting(sb, "invoices/invoices"), json={"invoice": {"customerid": client_id}})
+    assert again.status_code == 422 and again.json()["response"]["errors"][0]["errno"] == 1011
