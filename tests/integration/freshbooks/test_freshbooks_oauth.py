@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +17,7 @@ import pytest
 from connectors.freshbooks.connector import FreshBooksConnector
 from syncengine.errors import AuthError
 from syncengine.http import normalize_token_response
+from syncengine.ledger import Ledger
 from syncengine.tokens import MemoryTokenStore
 
 from .conftest import connector_for, token_store
@@ -177,3 +182,66 @@ def test_authorize_command_flow(sandbox: Any) -> None:
     assert (store.load_token("freshbooks") or {}).get("access_token")
     assert [b["business_id"] for b in result["businesses"]] == [sandbox.business_id]
     assert "access_token" not in result
+
+
+# -- across processes, with the ledger as the token store ------------------------------------------
+
+
+def run_worker(sb: Any, ledger_url: str, key: str, **extra: Any) -> subprocess.Popen[str]:
+    args = {
+        "ledger": ledger_url,
+        "url": sb.url,
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "redirect_uri": sb.redirect_uri,
+        "key": key,
+        **extra,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.freshbooks.oauth_worker", json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+
+
+def finished(process: subprocess.Popen[str]) -> tuple[int, dict[str, Any]]:
+    out, err = process.communicate(timeout=60)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    assert lines, err
+    return process.returncode, json.loads(lines[-1])
+
+
+def test_process_killed_right_after_refresh_loses_nothing(sandbox: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.save_token("freshbooks", normalize_token_response(sandbox.issue_tokens(), now=time.time()))
+        old = dict(ledger.load_token("freshbooks") or {})
+    keys = [str(r["id"]) for r in sandbox.state.list("clients")[:2]]
+    sandbox.advance(43200 + 60)  # the stored access token is now expired for the sandbox
+
+    code, report = finished(run_worker(sandbox, url, keys[0], die=True))
+    assert code == 9 and report == {"records": 1, "refreshes": 1}
+    assert token_calls(sandbox) == 1
+
+    with Ledger.open(url) as ledger:  # a new process opens the ledger the dead one left behind
+        saved = ledger.load_token("freshbooks") or {}
+    assert saved["refresh_token"] != old["refresh_token"]
+    code, report = finished(run_worker(sandbox, url, keys[1]))
+    assert code == 0 and report == {"records": 1, "refreshes": 0}
+    assert token_calls(sandbox) == 1
+
+
+def test_processes_sharing_a_ledger_refresh_once(sandbox: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.save_token("freshbooks", normalize_token_response(sandbox.issue_tokens(), now=time.time()))
+    sandbox.advance(43200 + 60)
+    keys = [str(r["id"]) for r in sandbox.state.list("clients")[:3]]
+    start_at = time.time() + 3.0  # after every interpreter has started
+    workers = [run_worker(sandbox, url, key, start_at=start_at) for key in keys]
+    reports = [finished(w) for w in workers]
+    assert all(code == 0 and report["records"] == 1 for code, report in reports)
+    assert sum(report["refreshes"] for _, report in reports) == 1
+    assert token_calls(sandbox) == 1
