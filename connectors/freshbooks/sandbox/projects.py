@@ -109,6 +109,8 @@ async def create_object(request: Request) -> Response:
     sb, book = _book(request)
     spec = _spec(request)
     data = await wrapped_body(request, spec.single)
+    if spec is TIME_ENTRIES and data.get("identity_id") is None:
+        data["identity_id"] = sb.store.identity.get("identity_id")  # time is logged by the token's user
     with sb.store.lock:
         _check_refs(book, spec, data)
         record, events = writes.create(book, spec, data, sb.clock.now())

@@ -82,7 +82,7 @@ def _book(rng: random.Random, name: str, now: datetime) -> Book:
     return book
 
 
-def populate(book: Book, rng: random.Random, clients: int, now: datetime) -> None:
+def populate(book: Book, rng: random.Random, clients: int, now: datetime, identity_id: int = 1) -> None:
     """Fill ``book`` with ``clients`` clients and proportionate related records."""
     start = now - timedelta(days=400)
     for number, category in enumerate(CATEGORIES, start=1):
@@ -172,7 +172,8 @@ def populate(book: Book, rng: random.Random, clients: int, now: datetime) -> Non
         moment = _moment(rng, now, 60)
         _put(book, TIME_ENTRIES, {
             "started_at": iso_utc(moment - timedelta(hours=2)), "duration": rng.choice((900, 1800, 3600, 5400, 7200)),
-            "is_logged": True, "project_id": pid, "client_id": cid, "task_id": rng.choice(task_ids),
+            "is_logged": True, "identity_id": identity_id, "project_id": pid, "client_id": cid,
+            "task_id": rng.choice(task_ids),
             "note": rng.choice(("Planning", "Implementation", "Review", "Call with client", "Fixes")),
         }, moment)
 
@@ -198,18 +199,19 @@ def credentials(rng_seed: int) -> AppCredentials:
 def build_store(clients: int, rng_seed: int, now: datetime, second_business: bool = False) -> Store:
     """A fresh store: the primary business with ``clients`` clients, optionally a second one."""
     rng = random.Random(rng_seed)
+    identity_id = 1000 + rng_seed % 9000
     primary = _book(rng, "Sandbox Consulting Ltd.", now)
-    populate(primary, rng, clients, now)
+    populate(primary, rng, clients, now, identity_id)
     books = [primary]
     if second_business:
         other_rng = random.Random(rng_seed + 7919)
         second = _book(other_rng, "Second Venture Inc.", now)
         second.base_currency = "CAD"
-        populate(second, other_rng, min(clients, 5), now)
+        populate(second, other_rng, min(clients, 5), now, identity_id)
         books.append(second)
     store = Store(books)
     store.identity = {
-        "identity_id": 1000 + rng_seed % 9000, "identity_uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "identity_id": identity_id, "identity_uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "first_name": "Avery", "last_name": "Morgan", "email": "avery.morgan@sandbox.example.com",
         "confirmed_at": iso_utc(now - timedelta(days=800)), "created_at": iso_utc(now - timedelta(days=800)),
     }

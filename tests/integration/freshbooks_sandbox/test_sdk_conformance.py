@@ -159,6 +159,7 @@ def test_projects_and_time_entries(sb: SandboxServer, fb: freshbooks.Client) -> 
                                                     "started_at": "2026-03-04T15:00:00Z", "project_id": project.id,
                                                     "client_id": client_id})
     assert entry.duration == 3600 and entry.project_id == project.id
+    assert entry.identity_id == fb.current_user().identity_id
     assert fb.time_entries.update(sb.business_id, entry.id, {"note": "Built"}).note == "Built"
     assert fb.time_entries.get(sb.business_id, entry.id).note == "Built"
     entries = fb.time_entries.list(sb.business_id, builders=[FilterBuilder().equals("project_id", project.id)])
