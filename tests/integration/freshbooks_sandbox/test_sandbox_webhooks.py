@@ -167,7 +167,8 @@ def test_failed_deliveries_are_retried_with_backoff(sb: SandboxServer, http: htt
     assert attempts == [("callback.verify", 1, 500), ("callback.verify", 2, 500), ("callback.verify", 3, 500),
                         ("callback.verify", 4, 200), ("item.create", 1, 200)]
     times = [d["at"] for d in sb.webhook_deliveries()]
-    assert times[2] - times[1] >= times[1] - times[0] > 0.04  # backoff grows
+    # backoff 0.05 s doubling: each retry waits at least its share (recorded after the answer)
+    assert times[1] - times[0] >= 0.045 and times[2] - times[1] >= 0.095 and times[3] - times[2] >= 0.195
 
 
 def _verify_from(sb: SandboxServer, http: httpx.Client, receiver: Receiver, callback_id: int) -> None:
