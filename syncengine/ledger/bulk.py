@@ -204,9 +204,34 @@ class SqliteBulk:
 
 
 class PostgresBulk:
-    """Hot paths for PostgreSQL through psycopg 3: arrays in, ``unnest`` on the server."""
+    """Hot paths for PostgreSQL through psycopg 3: arrays in, ``unnest`` on the server.
+
+    PostgreSQL plans by table statistics, and a table filled within one reconcile has none until
+    autovacuum gets round to it (a minute later): the planner then takes a million-row table for
+    an empty one and scans it for every batch. So this class runs ``ANALYZE`` itself each time a
+    hot table has doubled since it last did (a few times over a first reconcile of a million
+    links), and writes its lookups as per-key index probes (``LATERAL``) that stay cheap whatever
+    the statistics say.
+    """
 
     chunk = 10_000
+    #: Rows written to a table before it is worth analysing at all.
+    analyze_after = 20_000
+
+    def __init__(self) -> None:
+        self._written: dict[str, int] = {}
+
+    def _note_written(self, cur: Any, table: str, rows: int) -> None:
+        written = self._written.get(table, 0) + rows
+        self._written[table] = written
+        if written < self.analyze_after:
+            return
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (table,))
+        found = cur.fetchone()
+        estimate = float(found[0]) if found else -1.0
+        if estimate < 0 or written >= estimate:
+            cur.execute(f"ANALYZE {table}")
+            self._written[table] = 0
 
     def put_links(self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[LinkWrite], now: datetime) -> None:
         import psycopg
@@ -214,63 +239,60 @@ class PostgresBulk:
         writes = _dedupe_links(writes)
         with dbapi.cursor() as cur:
             for chunk in _chunks(writes, self.chunk):
-                left_keys = [w.left_key for w in chunk]
                 try:
+                    # One statement per chunk: the link upsert hands its ids (new or existing) to
+                    # the snapshot upsert through RETURNING, so no lookup of links is planned.
                     cur.execute(
-                        "INSERT INTO links "
+                        "WITH u AS (SELECT * FROM unnest(%(lk)b::text[], %(rk)b::text[], %(st)b::text[], "
+                        "%(c)b::text[], %(lh)b::text[], %(rh)b::text[]) AS u(lk, rk, st, c, lh, rh)), "
+                        "up AS (INSERT INTO links "
                         "(pipeline, pair, left_key, right_key, status, created_at, updated_at) "
-                        "SELECT %(p)s, %(q)s, u.lk, u.rk, u.st, %(now)s, %(now)s "
-                        "FROM unnest(%(lk)s::text[], %(rk)s::text[], %(st)s::text[]) AS u(lk, rk, st) "
+                        "SELECT %(p)s, %(q)s, lk, rk, st, %(now)s, %(now)s FROM u "
                         "ON CONFLICT (pipeline, pair, left_key) DO UPDATE SET "
                         "right_key = excluded.right_key, status = excluded.status, "
-                        "updated_at = excluded.updated_at "
-                        "WHERE links.right_key IS DISTINCT FROM excluded.right_key "
-                        "OR links.status IS DISTINCT FROM excluded.status",
+                        "updated_at = CASE WHEN links.right_key IS DISTINCT FROM excluded.right_key "
+                        "OR links.status IS DISTINCT FROM excluded.status "
+                        "THEN excluded.updated_at ELSE links.updated_at END "
+                        "RETURNING id, left_key) "
+                        "INSERT INTO snapshots (link_id, common_json, left_hash, right_hash, updated_at) "
+                        "SELECT up.id, u.c, u.lh, u.rh, %(now)s FROM up JOIN u ON u.lk = up.left_key "
+                        "ON CONFLICT (link_id) DO UPDATE SET common_json = excluded.common_json, "
+                        "left_hash = excluded.left_hash, right_hash = excluded.right_hash, "
+                        "updated_at = excluded.updated_at",
                         {
                             "p": pipeline,
                             "q": pair,
                             "now": now,
-                            "lk": left_keys,
+                            "lk": [w.left_key for w in chunk],
                             "rk": [w.right_key for w in chunk],
                             "st": [w.status for w in chunk],
+                            "c": [_common_json(w) for w in chunk],
+                            "lh": [w.left_hash for w in chunk],
+                            "rh": [w.right_hash for w in chunk],
                         },
                     )
                 except psycopg.errors.IntegrityError as exc:
                     raise LinkConflictError.from_driver(pipeline, pair, exc) from exc
-                cur.execute(
-                    "INSERT INTO snapshots (link_id, common_json, left_hash, right_hash, updated_at) "
-                    "SELECT l.id, u.c, u.lh, u.rh, %(now)s "
-                    "FROM unnest(%(lk)s::text[], %(c)s::text[], %(lh)s::text[], %(rh)s::text[]) "
-                    "AS u(lk, c, lh, rh) "
-                    "JOIN links l ON l.pipeline = %(p)s AND l.pair = %(q)s AND l.left_key = u.lk "
-                    "ON CONFLICT (link_id) DO UPDATE SET common_json = excluded.common_json, "
-                    "left_hash = excluded.left_hash, right_hash = excluded.right_hash, "
-                    "updated_at = excluded.updated_at",
-                    {
-                        "p": pipeline,
-                        "q": pair,
-                        "now": now,
-                        "lk": left_keys,
-                        "c": [_common_json(w) for w in chunk],
-                        "lh": [w.left_hash for w in chunk],
-                        "rh": [w.right_hash for w in chunk],
-                    },
-                )
+            self._note_written(cur, "links", len(writes))
+            self._note_written(cur, "snapshots", len(writes))
+
+    def _link_ids(self, cur: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> list[int]:
+        cur.execute(
+            "SELECT l.id FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
+            "(SELECT id FROM links WHERE pipeline = %s AND pair = %s AND left_key = k.key) AS l",
+            (list(left_keys), pipeline, pair),
+        )
+        return [row[0] for row in cur.fetchall()]
 
     def drop_links(self, dbapi: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> int:
         dropped = 0
         with dbapi.cursor() as cur:
             for chunk in _chunks(left_keys, self.chunk):
-                params = {"p": pipeline, "q": pair, "keys": list(chunk)}
-                cur.execute(
-                    "DELETE FROM snapshots WHERE link_id IN (SELECT id FROM links "
-                    "WHERE pipeline = %(p)s AND pair = %(q)s AND left_key = ANY(%(keys)s::text[]))",
-                    params,
-                )
-                cur.execute(
-                    "DELETE FROM links WHERE pipeline = %(p)s AND pair = %(q)s AND left_key = ANY(%(keys)s::text[])",
-                    params,
-                )
+                ids = self._link_ids(cur, pipeline, pair, chunk)
+                if not ids:
+                    continue
+                cur.execute("DELETE FROM snapshots WHERE link_id = ANY(%b::bigint[])", (ids,))
+                cur.execute("DELETE FROM links WHERE id = ANY(%b::bigint[])", (ids,))
                 dropped += cur.rowcount
         return dropped
 
@@ -281,9 +303,10 @@ class PostgresBulk:
         with dbapi.cursor() as cur:
             for chunk in _chunks(keys, self.chunk * 5):
                 cur.execute(
-                    f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
-                    f"WHERE l.pipeline = %s AND l.pair = %s AND l.{column} = ANY(%s::text[])",
-                    (pipeline, pair, list(chunk)),
+                    f"SELECT {_LINK_COLUMNS} FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
+                    f"(SELECT * FROM links WHERE pipeline = %s AND pair = %s AND {column} = k.key) AS l "
+                    "LEFT JOIN snapshots s ON s.link_id = l.id",
+                    (list(chunk), pipeline, pair),
                 )
                 for row in cur.fetchall():
                     found[row[index]] = LinkState(*row)
@@ -302,13 +325,14 @@ class PostgresBulk:
         self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[IntentWrite], now: datetime
     ) -> list[int]:
         ids: dict[str, int] = {}
+        unique = _dedupe_intents(writes)
         with dbapi.cursor() as cur:
-            for chunk in _chunks(_dedupe_intents(writes), self.chunk):
+            for chunk in _chunks(unique, self.chunk):
                 cur.execute(
                     "INSERT INTO intents (pipeline, pair, created_at, side, op, source_key, target_key, "
                     "idempotency_key, payload_json, state) "
-                    "SELECT %(p)s, %(q)s, %(now)s, u.* , 'pending' FROM unnest(%(side)s::text[], "
-                    "%(op)s::text[], %(sk)s::text[], %(tk)s::text[], %(ik)s::text[], %(pl)s::text[]) "
+                    "SELECT %(p)s, %(q)s, %(now)s, u.* , 'pending' FROM unnest(%(side)b::text[], "
+                    "%(op)b::text[], %(sk)b::text[], %(tk)b::text[], %(ik)b::text[], %(pl)b::text[]) "
                     "AS u(side, op, sk, tk, ik, pl) "
                     "ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL, "
                     "payload_json = excluded.payload_json "
@@ -326,6 +350,7 @@ class PostgresBulk:
                     },
                 )
                 ids.update((key, id_) for id_, key in cur.fetchall())
+            self._note_written(cur, "intents", len(unique))
         return [ids[w.idempotency_key] for w in writes]
 
     def finish_intents(self, dbapi: Any, ids: Sequence[int], state: str, now: datetime) -> int:
@@ -333,7 +358,7 @@ class PostgresBulk:
         with dbapi.cursor() as cur:
             for chunk in _chunks(ids, self.chunk * 5):
                 cur.execute(
-                    "UPDATE intents SET state = %s, finished_at = %s WHERE id = ANY(%s::bigint[])",
+                    "UPDATE intents SET state = %s, finished_at = %s WHERE id = ANY(%b::bigint[])",
                     (state, now, list(chunk)),
                 )
                 changed += cur.rowcount

@@ -187,7 +187,6 @@ def upgrade() -> None:
         sa.Column("left_hash", sa.String(), nullable=True),
         sa.Column("right_hash", sa.String(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["link_id"], ["links.id"], name=op.f("fk_snapshots_link_id_links"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("link_id", name=op.f("pk_snapshots")),
     )
 
