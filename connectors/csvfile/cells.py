@@ -54,9 +54,15 @@ def _parse_date(text: str) -> date:
 
 
 def _parse_datetime(text: str) -> datetime:
-    value = datetime.fromisoformat(text.strip())
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = datetime.fromisoformat(text.strip())
+    zone = value.tzinfo
+    if zone is UTC:
+        return value
     # A naive timestamp in a file is taken as UTC: a CSV has no zone of its own.
-    if value.tzinfo is None:
+    if zone is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 

@@ -25,6 +25,7 @@ from syncengine.records import Record
 
 from .config import SqlObjectConfig, normalize_url, parse_config
 from .errors import map_error
+from .gc_pause import collector_paused
 from .table import TableInfo, resolve_table
 from .writes import (
     IN_CHUNK,
@@ -277,6 +278,10 @@ class SqlConnector(BaseConnector):
         info = self.table(obj)
         if not ops:
             return []
+        with collector_paused():
+            return self._write_batch(obj, info, ops)
+
+    def _write_batch(self, obj: str, info: TableInfo, ops: Sequence[WriteOp]) -> list[WriteResult]:
         now = datetime.now(UTC)
         stamp = Stamp(
             updated={info.updated_at.name: info.codecs[info.updated_at.name].to_db(now)}
@@ -319,26 +324,14 @@ class SqlConnector(BaseConnector):
 
     def _prepare(self, obj: str, info: TableInfo, index: int, op: WriteOp) -> PreparedOp:
         """Check names and values against the columns; convert to database values."""
-        values: dict[str, Any] = {}
         key_name = info.key.name
         writers = info.writers
-        name = ""
+        managed = info.managed
         try:
-            for name, value in op.fields.items():
-                to_db = writers[name]
-                if to_db is not None:  # None: set by the connector on every write
-                    values[name] = to_db(value)
-        except KeyError:
-            raise ValidationError(
-                f"table {info.table.name} has no column {name!r}",
-                connector=self.name,
-                obj=obj,
-                key=op.key,
-                field=name,
-                hint=f"its columns are: {', '.join(info.codecs)}",
-            ) from None
-        except ValueError as exc:
-            raise ValidationError(str(exc), connector=self.name, obj=obj, key=op.key, field=name) from None
+            # The hot path of a million-row insert: one comprehension, no per-field branching.
+            values = {name: writers[name](value) for name, value in op.fields.items() if name not in managed}
+        except (KeyError, ValueError):
+            values = self._check_each_field(obj, info, op)
         if op.kind == "create":
             given = values.get(key_name)
             if given is not None:
@@ -366,6 +359,28 @@ class SqlConnector(BaseConnector):
             )
         values.pop(key_name, None)
         return PreparedOp(index, op.kind, key_value, values)
+
+    def _check_each_field(self, obj: str, info: TableInfo, op: WriteOp) -> dict[str, Any]:
+        """The slow path of _prepare: find the field that does not fit and say so."""
+        values: dict[str, Any] = {}
+        for name, value in op.fields.items():
+            if name in info.managed:
+                continue  # set by the connector on every write
+            to_db = info.writers.get(name)
+            if to_db is None:
+                raise ValidationError(
+                    f"table {info.table.name} has no column {name!r}",
+                    connector=self.name,
+                    obj=obj,
+                    key=op.key,
+                    field=name,
+                    hint=f"its columns are: {', '.join(info.codecs)}",
+                )
+            try:
+                values[name] = to_db(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc), connector=self.name, obj=obj, key=op.key, field=name) from None
+        return values
 
     @staticmethod
     def _deleted_mark(info: TableInfo, now: datetime) -> Any:

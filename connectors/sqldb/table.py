@@ -37,12 +37,14 @@ class TableInfo:
     def names(self) -> list[str]:
         return [c.name for c in self.table.columns]
 
-    #: column -> to_db; None for the columns the connector sets itself (updated-at, deleted).
-    writers: dict[str, ToDb | None] = field(default_factory=dict)
+    #: column -> to_db, for the columns a write may set.
+    writers: dict[str, ToDb] = field(default_factory=dict)
+    #: the columns the connector sets itself on every write (updated-at, soft-delete).
+    managed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        managed = {c.name for c in (self.updated_at, self.deleted) if c is not None}
-        self.writers = {name: None if name in managed else codec.to_db for name, codec in self.codecs.items()}
+        self.managed = frozenset(c.name for c in (self.updated_at, self.deleted) if c is not None)
+        self.writers = {name: codec.to_db for name, codec in self.codecs.items() if name not in self.managed}
 
     @property
     def converters(self) -> list[tuple[int, FromDb]]:

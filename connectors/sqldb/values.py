@@ -142,6 +142,9 @@ def _to_sqlite_decimal(value: Any) -> str | None:
     number = _to_decimal(value)
     if number is None:
         return None
+    text = str(number)
+    if len(text) <= SQLITE_DECIMAL_DIGITS and "E" not in text:
+        return text  # at most 15 characters: at most 15 digits (SQLite parses the text exactly)
     digits = len(number.as_tuple().digits)
     if digits > SQLITE_DECIMAL_DIGITS and len(number.normalize().as_tuple().digits) > SQLITE_DECIMAL_DIGITS:
         raise ValueError(

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -244,7 +245,9 @@ def _insert_many(
         ", ".join(quote(name) for name in columns),
         ", ".join([marker] * len(columns)),
     )
-    connection.exec_driver_sql(sql, [tuple(row[name] for name in columns) for row in rows])
+    connection.exec_driver_sql(
+        sql, list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    )
 
 
 def _next_sqlite_id(connection: sa.Connection, info: TableInfo) -> int:
@@ -283,9 +286,7 @@ class CreatedRecord:
         self.updated_name = info.updated_at.name if info.updated_at is not None else None
 
     def __call__(self, key: Any, values: dict[str, Any]) -> Record:
-        fields = self.empty.copy()
-        fields.update(values)
-        fields[self.key_name] = key
+        fields = {**self.empty, **values, self.key_name: key}
         for name, convert in self.converters:
             value = fields[name]
             if value is not None:
