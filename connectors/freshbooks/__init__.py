@@ -1,1 +1,5 @@
 """FreshBooks: connector, object specs, OAuth, webhooks and the local sandbox emulator."""
+
+from connectors.freshbooks.connector import FreshBooksConnector
+
+__all__ = ["FreshBooksConnector"]

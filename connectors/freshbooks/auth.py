@@ -5,10 +5,12 @@ code on 127.0.0.1, exchanges it and saves the token pair in the store under its 
 the identity to show which businesses the login can reach (``business_id`` must name one when
 there are several).
 
-FreshBooks requires redirect URIs registered with the app to be HTTPS. For a real app, register
-an HTTPS URI that forwards to the local port (a tunnel) and set it as ``redirect_uri``; the
-sandbox also accepts ``http://127.0.0.1:<port>/...``, which is the default when no
-``redirect_uri`` is configured.
+FreshBooks requires redirect URIs registered with the app to be HTTPS, which a plain local
+listener cannot serve: with an ``https`` ``redirect_uri`` (as in config.example.yaml) the
+command prints the URL to open and then asks for the address the browser was sent to, which
+carries the code even when the page fails to load. Without a ``redirect_uri`` it listens on
+``http://127.0.0.1:<port>/callback`` (the sandbox accepts that; so does an app registered
+behind an HTTPS tunnel to that port).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def authorize(
     open_browser: bool,
     transport: httpx.BaseTransport | None = None,
     announce: Callable[[str], None] = print,
+    paste: Callable[[str], str] = input,
     timeout: float = 300.0,
 ) -> dict[str, Any]:
     """Authorize and store tokens; returns what to tell the operator (never a token)."""
@@ -77,6 +80,7 @@ def authorize(
         timeout=timeout,
         transport=transport,
         announce=announce,
+        paste=paste,
     )
     context = ErrorContext(connector="freshbooks", obj="account", auth_hint="run `syncengine auth freshbooks`")
     with httpx.Client(base_url=base_url, transport=transport, timeout=30.0) as http, transport_errors(context):

@@ -245,3 +245,23 @@ def test_processes_sharing_a_ledger_refresh_once(sandbox: Any, tmp_path: Path) -
     assert all(code == 0 and report["records"] == 1 for code, report in reports)
     assert sum(report["refreshes"] for _, report in reports) == 1
     assert token_calls(sandbox) == 1
+
+
+def test_authorize_command_with_the_registered_https_redirect(sandbox: Any) -> None:
+    from connectors.freshbooks.auth import authorize
+
+    store = MemoryTokenStore()
+    urls: list[str] = []
+    config = {
+        "base_url": sandbox.url,
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "redirect_uri": sandbox.redirect_uri,  # https://..., as FreshBooks requires
+    }
+
+    def paste(prompt: str) -> str:
+        return httpx.get(urls[0].splitlines()[-1], follow_redirects=False).headers["location"]
+
+    result = authorize(config, store, port=0, open_browser=False, announce=urls.append, paste=paste)
+    assert (store.load_token("freshbooks") or {}).get("refresh_token")
+    assert result["businesses"][0]["business_id"] == sandbox.business_id

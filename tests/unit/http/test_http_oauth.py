@@ -352,3 +352,46 @@ def test_local_authorization_rejects_a_wrong_state(fake: tuple[FakeOAuth, str]) 
     assert errors and isinstance(errors[0], AuthError) and "state" in str(errors[0])
     assert store.load_token("freshbooks") is None
     assert server.token_calls == 0
+
+
+def test_https_redirect_uri_uses_the_pasted_address(fake: tuple[FakeOAuth, str]) -> None:
+    server, base = fake
+    store = MemoryTokenStore()
+    urls: list[str] = []
+
+    def paste(prompt: str) -> str:
+        # the browser was sent to the HTTPS redirect URI; the person copies its address
+        answer = httpx.get(urls[0].splitlines()[-1], follow_redirects=False)
+        location = answer.headers["location"]
+        assert location.startswith("https://localhost/cb?")
+        return location
+
+    token = run_local_authorization(
+        f"{base}/oauth/authorize",
+        "cid",
+        "cs",
+        f"{base}/auth/oauth/token",
+        0,
+        store,
+        "freshbooks",
+        open_browser=False,
+        redirect_uri="https://localhost/cb",
+        announce=urls.append,
+        paste=paste,
+    )
+    assert (store.load_token("freshbooks") or {})["access_token"] == token["access_token"]
+    with pytest.raises(AuthError, match="state"):
+        run_local_authorization(
+            f"{base}/oauth/authorize",
+            "cid",
+            "cs",
+            f"{base}/auth/oauth/token",
+            0,
+            store,
+            "freshbooks",
+            open_browser=False,
+            redirect_uri="https://localhost/cb",
+            announce=urls.append,
+            paste=lambda prompt: "https://localhost/cb?code=stolen&state=forged",
+        )
+    assert server.token_calls == 1
