@@ -121,7 +121,8 @@ class RetryTransport(httpx.BaseTransport):
                 self.limiter.acquire()
             try:
                 response = self.inner.handle_request(request)
-            except httpx.TransportError as exc:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                # (a bad URL scheme or a proxy misconfiguration is not worth trying again)
                 safe = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or policy.replayable(request)
                 if single_shot or not safe or attempt >= policy.max_attempts:
                     raise

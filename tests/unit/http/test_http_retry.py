@@ -212,3 +212,10 @@ def test_loopback_503_then_success(loopback: Callable[[Starlette], str]) -> None
     base = loopback(Starlette(routes=[Route("/flaky", flaky)]))
     with make_client(base, retry=RetryPolicy(backoff_base=0.01)) as client:
         assert client.get("/flaky").json() == {"n": 3}
+
+
+def test_configuration_errors_are_not_retried(script: Script) -> None:
+    transport, seen = script(httpx.UnsupportedProtocol("ftp?"), httpx.Response(200))
+    with client_for(transport, RetryPolicy(), FakeTime()) as client, pytest.raises(httpx.UnsupportedProtocol):
+        client.get("/x")
+    assert len(seen) == 1
