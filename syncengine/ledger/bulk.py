@@ -141,6 +141,7 @@ class SqliteBulk:
     ) -> dict[str, LinkState]:
         column = "left_key" if side == "left" else "right_key"
         found: dict[str, LinkState] = {}
+        make = LinkState._make
         for chunk in _chunks(keys, self.in_chunk):
             marks = ",".join("?" * len(chunk))
             rows = dbapi.execute(
@@ -149,8 +150,7 @@ class SqliteBulk:
                 (pipeline, pair, *chunk),
             ).fetchall()
             index = 1 if side == "left" else 2
-            for row in rows:
-                found[row[index]] = LinkState(*row)
+            found.update((row[index], make(row)) for row in rows)
         return found
 
     def links_page(
@@ -161,7 +161,7 @@ class SqliteBulk:
             "WHERE l.pipeline = ? AND l.pair = ? AND l.id > ? ORDER BY l.id LIMIT ?",
             (pipeline, pair, after_id, limit),
         ).fetchall()
-        return [LinkState(*row) for row in rows]
+        return list(map(LinkState._make, rows))
 
     def insert_intents(
         self,
@@ -300,6 +300,7 @@ class PostgresBulk:
         column = "left_key" if side == "left" else "right_key"
         index = 1 if side == "left" else 2
         found: dict[str, LinkState] = {}
+        make = LinkState._make
         with dbapi.cursor() as cur:
             for chunk in _chunks(keys, self.chunk * 5):
                 cur.execute(
@@ -308,8 +309,7 @@ class PostgresBulk:
                     "LEFT JOIN snapshots s ON s.link_id = l.id",
                     (list(chunk), pipeline, pair),
                 )
-                for row in cur.fetchall():
-                    found[row[index]] = LinkState(*row)
+                found.update((row[index], make(row)) for row in cur.fetchall())
         return found
 
     def links_page(self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int) -> list[LinkState]:
@@ -319,7 +319,7 @@ class PostgresBulk:
                 "WHERE l.pipeline = %s AND l.pair = %s AND l.id > %s ORDER BY l.id LIMIT %s",
                 (pipeline, pair, after_id, limit),
             )
-            return [LinkState(*row) for row in cur.fetchall()]
+            return list(map(LinkState._make, cur.fetchall()))
 
     def insert_intents(
         self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[IntentWrite], now: datetime

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from syncengine.records import from_json
 
@@ -39,67 +39,33 @@ SIDES: frozenset[str] = frozenset({"left", "right"})
 INTENT_FINAL_STATES: frozenset[str] = frozenset({"done", "abandoned", "failed"})
 
 
-class LinkState:
+class LinkState(NamedTuple):
     """A link and its snapshot as stored: both keys, status, each side's hash, the common fields.
 
-    ``common_json`` is kept as text and decoded on first access to ``common``: a run in which
-    nothing changed compares hashes only and never pays for JSON decoding.
+    A named tuple because a full reconcile builds a million of them: the driver's row becomes
+    one without a Python ``__init__``. ``common_json`` stays text; ``common`` decodes it on each
+    access (keep the result if you need it twice), so a run in which nothing changed compares
+    hashes and never pays for JSON decoding.
     """
 
-    __slots__ = ("_common", "common_json", "id", "left_hash", "left_key", "right_hash", "right_key", "status")
-
-    def __init__(
-        self,
-        id: int,
-        left_key: str,
-        right_key: str,
-        status: str,
-        left_hash: str | None,
-        right_hash: str | None,
-        common_json: str | None,
-    ) -> None:
-        self.id = id
-        self.left_key = left_key
-        self.right_key = right_key
-        self.status = status
-        self.left_hash = left_hash
-        self.right_hash = right_hash
-        self.common_json = common_json
-        self._common: dict[str, Any] | None = None
+    id: int
+    left_key: str
+    right_key: str
+    status: str
+    left_hash: str | None
+    right_hash: str | None
+    common_json: str | None
 
     @property
     def common(self) -> dict[str, Any]:
         """The last agreed common fields, with Money/Decimal/datetime restored ({} if none)."""
-        if self._common is None:
-            self._common = from_json(self.common_json) if self.common_json else {}
-        return self._common
+        return from_json(self.common_json) if self.common_json else {}
 
     def key(self, side: Side) -> str:
         return self.left_key if side == "left" else self.right_key
 
     def hash(self, side: Side) -> str | None:
         return self.left_hash if side == "left" else self.right_hash
-
-    def __repr__(self) -> str:
-        return (
-            f"LinkState(id={self.id}, left_key={self.left_key!r}, right_key={self.right_key!r}, "
-            f"status={self.status!r}, left_hash={self.left_hash!r}, right_hash={self.right_hash!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LinkState):
-            return NotImplemented
-        return (
-            self.id == other.id
-            and self.left_key == other.left_key
-            and self.right_key == other.right_key
-            and self.status == other.status
-            and self.left_hash == other.left_hash
-            and self.right_hash == other.right_hash
-            and self.common_json == other.common_json
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
