@@ -43,7 +43,7 @@ from syncengine.records import Record
 
 from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
-from .document import Document, Row, write_atomically
+from .document import Document, write_atomically
 from .fingerprint import StatStamp, fingerprint_handle, stat_stamp
 from .reader import collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
@@ -321,15 +321,16 @@ class CsvConnector(BaseConnector):
             text = io.TextIOWrapper(handle, encoding=config.encoding, newline="")
             try:
                 document = Document.parse(text, lambda h: self._schema(obj, h), config.delimiter)
-            except ValueError:  # no header at all: an empty file
-                header = self._initial_header(config)
-                document = Document.empty(header, self._schema(obj, header), config.delimiter)
             except UnicodeDecodeError as exc:
                 raise ValidationError(
                     f"{config.file} is not valid {config.encoding}: {exc.reason}",
                     connector=self.name,
                     obj=obj,
+                    hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
                 ) from None
+            except ValueError:  # no header at all: an empty file
+                header = self._initial_header(config)
+                document = Document.empty(header, self._schema(obj, header), config.delimiter)
         return document, stat_stamp(st), st.st_mode & 0o7777
 
     def _apply(self, obj: str, document: Document, ops: Sequence[WriteOp]) -> list[WriteResult]:
@@ -384,7 +385,7 @@ class CsvConnector(BaseConnector):
                 return self._apply_update(obj, document, key, op.fields, now)
         cells = self._changed_cells(obj, document, [""] * len(document.header), op.fields, now)
         cells[document.header.index(config.key)] = key
-        document.append(Row(None, cells, 0, key))
+        document.append(key, cells)
         return document.schema.to_record(cells)
 
     def derived_key(self, obj: str, idempotency_key: str, kind: FieldType = "string") -> str:
@@ -402,10 +403,8 @@ class CsvConnector(BaseConnector):
                 raise ValidationError(
                     "the key of a row cannot change", connector=self.name, obj=obj, key=key, field=config.key
                 )
-        row = document.rows[document.index[key]]
-        assert row is not None
-        cells = self._changed_cells(obj, document, row.cells, fields, now, key)
-        row.cells, row.raw = cells, None
+        cells = self._changed_cells(obj, document, document.cells(key), fields, now, key)
+        document.set_cells(key, cells)
         return document.schema.to_record(cells)
 
     def _apply_archive(self, obj: str, document: Document, key: str, now: datetime) -> Record:

@@ -267,3 +267,39 @@ def test_a_bom_in_the_header_is_not_part_of_the_key_name(tmp_path: Path) -> None
     assert rows_of(connector) == {"1": {"id": "1", "name": "A"}}
     connector.update("clients", "1", {"name": "B"}, "u")
     assert path.read_bytes() == "\ufeffid,name\n1,B\n".encode()
+
+
+def test_one_batch_mixing_every_kind_of_edit(tmp_path: Path) -> None:
+    """Creates, updates of new and old rows, deletes of both, a new column, malformed rows kept."""
+    path = tmp_path / "clients.csv"
+    path.write_text('id,name\n1,A\n2,"B ""quoted"""\noops,x,y,z\n3,C\n4,D', encoding="utf-8")
+    connector = make(path, columns={})
+    results = connector.write_batch(
+        "clients",
+        [
+            WriteOp("create", None, {"id": "5", "name": "E"}, "c5"),
+            WriteOp("update", "5", {"name": "E2"}, "u5"),
+            WriteOp("create", None, {"id": "6", "name": "F"}, "c6"),
+            WriteOp("delete", "6", {}, "d6"),
+            WriteOp("delete", "1", {}, "d1"),
+            WriteOp("update", "3", {"name": "C2"}, "u3"),
+            WriteOp("update", "3", {"tag": "t"}, "u3b"),
+            WriteOp("delete", "4", {}, "d4"),
+        ],
+    )
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert path.read_text(encoding="utf-8") == 'id,name,tag\n2,"B ""quoted""",\noops,x,y,z\n3,C2,t\n5,E2,\n'
+    assert {k: v["name"] for k, v in rows_of(connector).items()} == {"2": 'B "quoted"', "3": "C2", "5": "E2"}
+
+
+def test_a_million_row_style_file_is_rewritten_by_slices(tmp_path: Path) -> None:
+    """Only the touched rows are re-rendered; everything else is copied as it was."""
+    path = tmp_path / "clients.csv"
+    body = "".join(f'{n},"name {n}",{n}.50\n' for n in range(1, 5001))
+    path.write_text("id,name,balance\n" + body, encoding="utf-8")
+    connector = make(path, columns={"balance": "decimal"})
+    connector.write_batch("clients", [WriteOp("update", str(n), {"balance": "1"}, f"u{n}") for n in (10, 2000, 4999)])
+    expected = body.replace('10,"name 10",10.50\n', "10,name 10,1\n")
+    expected = expected.replace('2000,"name 2000",2000.50\n', "2000,name 2000,1\n")
+    expected = expected.replace('4999,"name 4999",4999.50\n', "4999,name 4999,1\n")
+    assert path.read_text(encoding="utf-8") == "id,name,balance\n" + expected
