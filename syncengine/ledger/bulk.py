@@ -29,6 +29,12 @@ __all__ = ["BulkOps", "PostgresBulk", "SqliteBulk", "sqlite_timestamp"]
 T = TypeVar("T")
 
 _LINK_COLUMNS = "l.id, l.left_key, l.right_key, l.status, s.left_hash, s.right_hash, s.common_json"
+# The same without the snapshot text, for callers that only compare hashes.
+_LINK_COLUMNS_NO_COMMON = "l.id, l.left_key, l.right_key, l.status, s.left_hash, s.right_hash, NULL"
+
+
+def _columns(with_common: bool) -> str:
+    return _LINK_COLUMNS if with_common else _LINK_COLUMNS_NO_COMMON
 
 
 def sqlite_timestamp(value: datetime) -> str:
@@ -61,10 +67,12 @@ class BulkOps(Protocol):
     def drop_links(self, dbapi: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> int: ...
 
     def links_for(
-        self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str]
+        self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str], with_common: bool = True
     ) -> dict[str, LinkState]: ...
 
-    def links_page(self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int) -> list[LinkState]: ...
+    def links_page(
+        self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int, with_common: bool = True
+    ) -> list[LinkState]: ...
 
     def insert_intents(
         self, dbapi: Any, pipeline: str, pair: str, writes: Sequence[IntentWrite], now: datetime
@@ -137,7 +145,13 @@ class SqliteBulk:
         return dropped
 
     def links_for(
-        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, side: str, keys: Sequence[str]
+        self,
+        dbapi: sqlite3.Connection,
+        pipeline: str,
+        pair: str,
+        side: str,
+        keys: Sequence[str],
+        with_common: bool = True,
     ) -> dict[str, LinkState]:
         column = "left_key" if side == "left" else "right_key"
         found: dict[str, LinkState] = {}
@@ -145,7 +159,7 @@ class SqliteBulk:
         for chunk in _chunks(keys, self.in_chunk):
             marks = ",".join("?" * len(chunk))
             rows = dbapi.execute(
-                f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+                f"SELECT {_columns(with_common)} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
                 f"WHERE l.pipeline = ? AND l.pair = ? AND l.{column} IN ({marks})",
                 (pipeline, pair, *chunk),
             ).fetchall()
@@ -154,10 +168,10 @@ class SqliteBulk:
         return found
 
     def links_page(
-        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, after_id: int, limit: int
+        self, dbapi: sqlite3.Connection, pipeline: str, pair: str, after_id: int, limit: int, with_common: bool = True
     ) -> list[LinkState]:
         rows = dbapi.execute(
-            f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+            f"SELECT {_columns(with_common)} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
             "WHERE l.pipeline = ? AND l.pair = ? AND l.id > ? ORDER BY l.id LIMIT ?",
             (pipeline, pair, after_id, limit),
         ).fetchall()
@@ -296,7 +310,9 @@ class PostgresBulk:
                 dropped += cur.rowcount
         return dropped
 
-    def links_for(self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str]) -> dict[str, LinkState]:
+    def links_for(
+        self, dbapi: Any, pipeline: str, pair: str, side: str, keys: Sequence[str], with_common: bool = True
+    ) -> dict[str, LinkState]:
         column = "left_key" if side == "left" else "right_key"
         index = 1 if side == "left" else 2
         found: dict[str, LinkState] = {}
@@ -304,7 +320,7 @@ class PostgresBulk:
         with dbapi.cursor() as cur:
             for chunk in _chunks(keys, self.chunk * 5):
                 cur.execute(
-                    f"SELECT {_LINK_COLUMNS} FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
+                    f"SELECT {_columns(with_common)} FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
                     f"(SELECT * FROM links WHERE pipeline = %s AND pair = %s AND {column} = k.key) AS l "
                     "LEFT JOIN snapshots s ON s.link_id = l.id",
                     (list(chunk), pipeline, pair),
@@ -312,10 +328,12 @@ class PostgresBulk:
                 found.update((row[index], make(row)) for row in cur.fetchall())
         return found
 
-    def links_page(self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int) -> list[LinkState]:
+    def links_page(
+        self, dbapi: Any, pipeline: str, pair: str, after_id: int, limit: int, with_common: bool = True
+    ) -> list[LinkState]:
         with dbapi.cursor() as cur:
             cur.execute(
-                f"SELECT {_LINK_COLUMNS} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
+                f"SELECT {_columns(with_common)} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
                 "WHERE l.pipeline = %s AND l.pair = %s AND l.id > %s ORDER BY l.id LIMIT %s",
                 (pipeline, pair, after_id, limit),
             )

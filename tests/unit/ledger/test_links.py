@@ -136,3 +136,14 @@ def test_iter_links_streams_every_link_in_id_order(ledger: Ledger) -> None:
     assert list(ledger.iter_links("p", "empty")) == []
     exact = list(ledger.iter_links("p", "other", batch_size=5))
     assert [len(p) for p in exact] == [5]
+
+
+def test_hash_only_lookups_leave_the_snapshot_text_out(ledger: Ledger) -> None:
+    with ledger.transaction() as tx:
+        tx.put_links("p", "c", [_w(1, name="x"), _w(2)])
+    [light] = ledger.links_for("p", "c", "right", ["R1"], with_common=False).values()
+    assert (light.left_key, light.left_hash, light.right_hash, light.common_json) == ("L1", "hl1", "hr1", None)
+    [page] = ledger.iter_links("p", "c", with_common=False)
+    assert [link.common_json for link in page] == [None, None]
+    assert [link.right_hash for link in page] == ["hr1", "hr2"]
+    assert ledger.links_for("p", "c", "left", ["L1"])["L1"].common == {"name": "x"}
