@@ -45,7 +45,7 @@ from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
 from .fingerprint import StatStamp, fingerprint_handle, stat_stamp
-from .reader import collector_paused, read_chunks
+from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
 
 __all__ = ["CsvConnector"]
@@ -193,6 +193,8 @@ class CsvConnector(BaseConnector):
                     obj=obj,
                     hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
                 ) from None
+            except UnreadableFile as exc:
+                raise self._unreadable(obj, exc) from None
             assert pending is not None, "read_chunks always yields a last chunk"
             yield Page(pending.records, encode_cursor(None, file=current), pending.errors, full=skip == 0)
         except OSError as exc:
@@ -218,6 +220,12 @@ class CsvConnector(BaseConnector):
                     found.extend(r for r in chunk.records if not r.deleted)
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                f"{config.file} is not valid {config.encoding}: {exc.reason}", connector=self.name, obj=obj
+            ) from None
+        except UnreadableFile as exc:
+            raise self._unreadable(obj, exc) from None
         order = {str(k): i for i, k in enumerate(keys)}
         return sorted(found, key=lambda r: order.get(r.key, 0))
 
@@ -328,6 +336,8 @@ class CsvConnector(BaseConnector):
                     obj=obj,
                     hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
                 ) from None
+            except UnreadableFile as exc:
+                raise self._unreadable(obj, exc) from None
             except ValueError:  # no header at all: an empty file
                 header = self._initial_header(config)
                 document = Document.empty(header, self._schema(obj, header), config.delimiter)
@@ -461,6 +471,14 @@ class CsvConnector(BaseConnector):
                     write_atomically(config.file, document.render(), config.encoding)
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
+
+    def _unreadable(self, obj: str, exc: UnreadableFile) -> ValidationError:
+        return ValidationError(
+            f"{self.configs[obj].file}:{exc}",
+            connector=self.name,
+            obj=obj,
+            hint="check the delimiter and the quoting near that line",
+        )
 
     def _missing(self, obj: str) -> NotFoundError:
         return NotFoundError(

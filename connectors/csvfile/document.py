@@ -19,7 +19,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .reader import UnreadableFile
 from .schema import RowSchema
 
 __all__ = ["Document", "RowSchemaFactory", "write_atomically"]
@@ -60,6 +62,13 @@ class Document:
                 yield line
 
         reader = csv.reader(physical_lines(), delimiter=delimiter, strict=False)
+        try:
+            return cls._index(reader, lines, schema_of, delimiter)
+        except csv.Error as exc:
+            raise UnreadableFile(reader.line_num, exc) from None
+
+    @classmethod
+    def _index(cls, reader: Any, lines: list[str], schema_of: RowSchemaFactory, delimiter: str) -> Document:
         header = next(reader, None)
         if header is None:
             raise ValueError("the file has no header")

@@ -21,7 +21,15 @@ from syncengine.records import Record
 from .cells import is_truthy
 from .schema import RowSchema
 
-__all__ = ["Chunk", "collector_paused", "read_chunks"]
+__all__ = ["Chunk", "UnreadableFile", "collector_paused", "read_chunks"]
+
+
+class UnreadableFile(Exception):
+    """The CSV parser itself gave up (e.g. a field beyond the size limit): no row can be trusted."""
+
+    def __init__(self, line: int, error: csv.Error) -> None:
+        super().__init__(f"line {line}: {error}")
+        self.line = line
 
 
 @dataclass(slots=True)
@@ -48,6 +56,19 @@ def read_chunks(
     and converts nothing else (``get``).
     """
     reader = csv.reader(text, delimiter=delimiter, strict=False)
+    try:
+        yield from _read_chunks(reader, schema_of, page_size, skip_rows, keys)
+    except csv.Error as exc:
+        raise UnreadableFile(reader.line_num, exc) from None
+
+
+def _read_chunks(
+    reader: Any,
+    schema_of: Callable[[list[str]], RowSchema],
+    page_size: int,
+    skip_rows: int,
+    keys: frozenset[str] | None,
+) -> Iterator[Chunk]:
     try:
         header = next(reader)
     except StopIteration:

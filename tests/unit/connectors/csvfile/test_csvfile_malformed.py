@@ -124,3 +124,21 @@ def test_a_header_without_the_key_column_is_a_typed_error(tmp_path: Path) -> Non
     path.write_text("name,age\nA,1\n", encoding="utf-8")
     with pytest.raises(ValidationError, match="key column 'id'"):
         read_all(connector_for(path))
+
+
+def test_a_file_the_parser_gives_up_on_is_a_typed_error_with_its_line(tmp_path: Path) -> None:
+    import csv
+
+    from syncengine.errors import ValidationError
+
+    path = tmp_path / "rows.csv"
+    huge = "x" * (csv.field_size_limit() + 10)
+    path.write_text(GOOD_HEADER + "1,A,,,,,\n" + f"2,{huge},,,,,\n", encoding="utf-8")
+    connector = connector_for(path)
+    for attempt in (
+        lambda: read_all(connector),
+        lambda: connector.get("rows", ["1"]),
+        lambda: connector.update("rows", "1", {"name": "B"}, "u"),
+    ):
+        with pytest.raises(ValidationError, match=r"rows.csv:line 3"):
+            attempt()
