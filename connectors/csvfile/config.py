@@ -43,6 +43,10 @@ class CsvObjectConfig:
                     f"column {name!r}: type {kind!r} cannot be held in a CSV cell",
                     hint=f"use one of {', '.join(sorted(CELL_TYPES))}",
                 )
+        if self.updated_at and self.columns.get(self.updated_at, "datetime") != "datetime":
+            raise ConfigError(
+                f"updated_at column {self.updated_at!r} must be a datetime, not {self.columns[self.updated_at]!r}"
+            )
         if len(self.delimiter) != 1:
             raise ConfigError(f"delimiter must be one character, got {self.delimiter!r}")
 

@@ -12,7 +12,6 @@ import csv
 import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TextIO
 
 from syncengine.errors import RecordError
@@ -77,13 +76,13 @@ def _read_chunks(
     schema: RowSchema = schema_of(header)
     width = len(schema.names)
     key_index = schema.key_index
-    typed = schema.typed
-    names = schema.names
-    updated_index = schema.updated_index
+    convert = schema.converter()
+    updated_name = schema.names[schema.updated_index] if schema.updated_index is not None else None
     archive_index = schema.archive_index
     seen: set[str] = set()
     line = reader.line_num
     chunk = Chunk()
+    records, errors = chunk.records, chunk.errors
     rows = 0
     for row in reader:
         start = line + 1
@@ -95,38 +94,34 @@ def _read_chunks(
             if rows > skip_rows:
                 error = schema.check(row, start)
                 if error is not None:
-                    chunk.errors.append(error)
-            continue
-        key = row[key_index]
-        if not key or key in seen:
-            if rows > skip_rows:
-                chunk.errors.append(schema.duplicate(key, start) if key else _as_error(schema, row, start))
-            continue
-        seen.add(key)
-        if rows <= skip_rows or (keys is not None and key not in keys):
-            continue
-        values: list[Any] = [v or None for v in row]
-        try:
-            for index, parser, _name in typed:
-                v = values[index]
-                if v is not None:
-                    values[index] = parser(v)
-        except ValueError:
-            chunk.errors.append(_as_error(schema, row, start))
-            continue
-        updated = values[updated_index] if updated_index is not None else None
-        chunk.records.append(
-            Record(
-                key,
-                dict(zip(names, values)),  # noqa: B905 - the width was checked above
-                updated if isinstance(updated, datetime) else None,
-                archive_index is not None and is_truthy(row[archive_index]),
-            )
-        )
-        if len(chunk.records) + len(chunk.errors) >= page_size:
+                    errors.append(error)
+        else:
+            key = row[key_index]
+            if not key or key in seen:
+                if rows > skip_rows:
+                    errors.append(schema.duplicate(key, start) if key else _as_error(schema, row, start))
+            else:
+                seen.add(key)
+                if rows <= skip_rows or (keys is not None and key not in keys):
+                    continue
+                try:
+                    fields = convert(row)
+                except ValueError:
+                    errors.append(_as_error(schema, row, start))
+                else:
+                    records.append(
+                        Record(
+                            key,
+                            fields,
+                            fields[updated_name] if updated_name is not None else None,
+                            archive_index is not None and is_truthy(row[archive_index]),
+                        )
+                    )
+        if len(records) + len(errors) >= page_size:
             chunk.rows = rows
             yield chunk
             chunk = Chunk()
+            records, errors = chunk.records, chunk.errors
     chunk.rows = rows
     yield chunk
 
