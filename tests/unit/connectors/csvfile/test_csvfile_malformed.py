@@ -142,3 +142,25 @@ def test_a_file_the_parser_gives_up_on_is_a_typed_error_with_its_line(tmp_path: 
     ):
         with pytest.raises(ValidationError, match=r"rows.csv:line 3"):
             attempt()
+
+
+def test_any_header_text_is_just_a_name(tmp_path: Path) -> None:
+    """Column names reach a generated converter only as literals: quotes or code stay names."""
+    path = tmp_path / "rows.csv"
+    names = ["id", 'say "hi"', "back\\slash", "it's", "__import__('os').system('false')", "two\nlines"]
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        writer.writerow(["1", "a", "b", "c", "d", "e"])
+    config = CsvObjectConfig(path, columns={"it's": "string"})
+    records = [r for page in CsvConnector("csv", {"rows": config}).changes("rows", None) for r in page.records]
+    assert records[0].fields == dict(zip(names, ["1", "a", "b", "c", "d", "e"], strict=True))
+
+
+def test_updated_at_must_be_a_datetime_column(tmp_path: Path) -> None:
+    from syncengine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="must be a datetime"):
+        CsvObjectConfig(tmp_path / "x.csv", updated_at="changed", columns={"changed": "date"})
