@@ -131,14 +131,14 @@ class Traffic:
         if family is Family.ADMIN:
             await self.app(scope, receive, send)
             return
-        statuses: list[int] = []
+        method: str = scope["method"]
 
         async def recording_send(message: Message) -> None:
+            # Counted before the answer leaves, so a client that has its response sees it in stats.
             if message["type"] == "http.response.start":
-                statuses.append(int(message["status"]))
+                self.sb.stats.record(method, path, int(message["status"]))
             await send(message)
 
-        method: str = scope["method"]
         decision = self.sb.faults.decide()
         if decision.latency:
             await asyncio.sleep(decision.latency)
@@ -165,7 +165,6 @@ class Traffic:
             await error_response(path, problem)(scope, receive, recording_send)
         else:
             await self.app(scope, receive, recording_send)
-        self.sb.stats.record(method, path, statuses[0] if statuses else None)
 
 
 async def _buffered(receive: Receive) -> Receive:
