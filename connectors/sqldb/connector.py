@@ -26,12 +26,12 @@ from syncengine.records import Record
 from .config import SqlObjectConfig, normalize_url, parse_config
 from .errors import map_error
 from .gc_pause import collector_paused
+from .rows import record_reader
 from .table import TableInfo, resolve_table
 from .writes import (
     IN_CHUNK,
     Outcome,
     PreparedOp,
-    RecordReader,
     Stamp,
     apply_ops,
     live_predicate,
@@ -163,7 +163,8 @@ class SqlConnector(BaseConnector):
             condition = stamped >= info.codecs[stamped.name].to_db(lower)
         last_cursor = cursor if not full else FULL_LISTING
         for records in self._keyset(obj, info, condition, [stamped, key], config.batch_size):
-            mark = advance(mark, records, started_at=started_at)
+            # Pages come in updated_at order: the last record holds the page's newest change.
+            mark = advance(mark, records[-1:], started_at=started_at)
             last_cursor = encode_cursor(mark) if mark is not None else last_cursor
             yield Page(records, last_cursor, full=full)
 
@@ -183,7 +184,7 @@ class SqlConnector(BaseConnector):
         """
         after: tuple[Any, ...] | None = None
         yielded = not always
-        read = RecordReader(info)
+        read = record_reader(info)
         positions = [info.names.index(column.name) for column in order]
         while True:
             stmt = sa.select(info.table).order_by(*order).limit(batch_size)
@@ -213,7 +214,7 @@ class SqlConnector(BaseConnector):
                 rows = select_by_keys(connection, info, values, live_only=True)
         except sa.exc.SQLAlchemyError as exc:
             raise map_error(exc, connector=self.name, obj=obj) from exc
-        read = RecordReader(info)
+        read = record_reader(info)
         return [read(rows[v]) for v in values if v in rows]
 
     def find(self, obj: str, field: str, values: Sequence[Any]) -> list[Record]:
@@ -232,7 +233,7 @@ class SqlConnector(BaseConnector):
                 wanted.append(converted)
         wanted = list(dict.fromkeys(wanted))
         live = live_predicate(info)
-        read = RecordReader(info)
+        read = record_reader(info)
         found: list[Record] = []
         try:
             with self.engine.connect() as connection:

@@ -84,6 +84,12 @@ def resolve_table(connection: sa.Connection, config: SqlObjectConfig) -> TableIn
             # Our codec converts both ways; SQLAlchemy's would go through float (decimals on
             # SQLite) or a slow regex (datetimes on SQLite).
             column.type = sa.types.NullType()
+    if config.updated_at and kinds[config.updated_at] != "datetime":
+        raise ConfigError(
+            f"updated_at column {config.updated_at!r} of table {config.table!r} is {kinds[config.updated_at]}, "
+            "not a timestamp",
+            hint="point 'updated_at' at a DATETIME/TIMESTAMP column, or leave it out for full listings",
+        )
     key = columns[config.key]
     autoincrement = kinds[config.key] == "integer" and _is_autoincrement(table, key, dialect)
     return TableInfo(

@@ -238,10 +238,12 @@ def _to_json(value: Any) -> Any:
 
 
 def _decimal_from_db(value: Any) -> Decimal | None:
+    if type(value) is float:
+        return Decimal(repr(value))  # the shortest text that round-trips: the digits we stored
     if value is None or isinstance(value, Decimal):
         return value
     if isinstance(value, float):
-        return Decimal(repr(value))  # the shortest text that round-trips: the digits we stored
+        return Decimal(repr(value))
     return Decimal(value)
 
 
@@ -262,7 +264,9 @@ def _datetime_from_db(value: Any) -> datetime | None:
 
 
 def _datetime_from_sqlite(value: Any) -> datetime | None:
-    if isinstance(value, str):
+    if type(value) is str:
+        if len(value) == 26:  # our own layout, "YYYY-MM-DD HH:MM:SS.ffffff", always UTC
+            return datetime.fromisoformat(value + "+00:00")  # much cheaper than .replace(tzinfo=)
         parsed = datetime.fromisoformat(value)
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return _aware(value)

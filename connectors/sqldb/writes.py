@@ -22,16 +22,15 @@ from syncengine.errors import ConnectorError, NotFoundError
 from syncengine.records import Record
 
 from .errors import map_error
+from .rows import is_deleted, record_reader
 from .table import TableInfo
 
 __all__ = [
     "Outcome",
     "PreparedOp",
-    "RecordReader",
     "Stamp",
     "apply_ops",
     "live_predicate",
-    "record_of",
     "replay_one_by_one",
     "select_by_keys",
 ]
@@ -81,45 +80,6 @@ def live_predicate(info: TableInfo) -> sa.ColumnElement[bool] | None:
     if info.kinds[column.name] == "boolean":
         return sa.or_(column.is_(None), column == sa.false())
     return column.is_(None)
-
-
-def is_deleted(info: TableInfo, value: Any) -> bool:
-    if info.deleted is None:
-        return False
-    if info.kinds[info.deleted.name] == "boolean":
-        return bool(value)
-    return value is not None
-
-
-class RecordReader:
-    """Rows of ``select(table)`` -> Records, with the per-column work decided once per table."""
-
-    def __init__(self, info: TableInfo) -> None:
-        self.info = info
-        self.names = info.names
-        self.converters = info.converters
-        self.key_index = info.names.index(info.key.name)
-        self.updated_index = info.position(info.updated_at)
-        self.deleted_index = info.position(info.deleted)
-
-    def __call__(self, row: Sequence[Any]) -> Record:
-        values = list(row)
-        for index, convert in self.converters:
-            value = values[index]
-            if value is not None:
-                values[index] = convert(value)
-        updated = values[self.updated_index] if self.updated_index is not None else None
-        deleted = self.deleted_index is not None and is_deleted(self.info, values[self.deleted_index])
-        return Record(
-            str(values[self.key_index]),
-            dict(zip(self.names, values, strict=True)),
-            updated if isinstance(updated, datetime) else None,
-            deleted,
-        )
-
-
-def record_of(info: TableInfo, row: Sequence[Any]) -> Record:
-    return RecordReader(info)(row)
 
 
 def select_by_keys(
@@ -181,7 +141,7 @@ def apply_ops(
             outcomes[op.index] = Outcome()
     if updates:
         rows = select_by_keys(connection, info, [op.key for op in updates], live_only=False)
-        read = RecordReader(info)
+        read = record_reader(info)
         for op in updates:
             record = read(rows[op.key])
             outcomes[op.index] = Outcome(None if op.kind in ("delete", "archive") else record)
