@@ -127,4 +127,6 @@ pipelines:
             assert sync().writes == 1
             assert gone["email"].lower() not in csv_rows(tmp_path / "clients.csv")
         finally:
+            books.close()
+            config.connector("sheet", ledger).close()
             ledger.close()
