@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from connectors.freshbooks.connector import FreshBooksConnector
 from connectors.freshbooks.specs import RESOURCES
 from syncengine.incremental import Watermark, decode_cursor
@@ -47,24 +49,38 @@ def test_first_pull_is_full_then_a_change_today_is_picked_up(sandbox: Any, fb: F
     assert mark2 is not None and mark is not None and mark2 >= mark
 
 
-def test_change_across_the_eastern_day_boundary(sandbox: Any, fb: FreshBooksConnector) -> None:
+DAY_BOUNDARY_EDITS = {
+    "clients": {"fname": "Late"},
+    "invoices": {"notes": "late note"},
+    "estimates": {"terms": "late terms"},
+    "items": {"description": "late item"},
+    "payments": {"note": "late payment note"},
+    "expenses": {"vendor": "Late Vendor"},
+    "tasks": {"description": "late task"},
+}
+
+
+@pytest.mark.parametrize("obj", sorted(DAY_BOUNDARY_EDITS))
+def test_change_across_the_eastern_day_boundary(obj: str, sandbox: Any, fb: FreshBooksConnector) -> None:
     sandbox.set_now(datetime(2026, 3, 10, 20, 0, tzinfo=EASTERN))
-    _, cursor, _ = pull(fb, "clients", None)
+    _, cursor, _ = pull(fb, obj, None)
     # 23:30 on March 10 in Eastern is already 03:30 on March 11 in UTC
     sandbox.set_now(datetime(2026, 3, 10, 23, 30, tzinfo=EASTERN))
-    key = str(sandbox.state.list("clients")[3]["id"])
-    fb.update("clients", key, {"fname": "Late"}, idempotency_key="k")
-    stored = sandbox.state.get("clients", int(key))
+    key = str(sandbox.state.list(obj)[0]["id"])
+    edit = DAY_BOUNDARY_EDITS[obj]
+    fb.update(obj, key, edit, idempotency_key="k")
+    stored = sandbox.state.get(obj, int(key))
     assert stored["updated"].startswith("2026-03-10 23:3")  # Eastern on the wire
     sandbox.set_now(datetime(2026, 3, 11, 0, 30, tzinfo=EASTERN))
-    changed, cursor2, _ = pull(fb, "clients", cursor)
+    changed, cursor2, _ = pull(fb, obj, cursor)
     record = by_key(changed)[key]
-    assert record.fields["fname"] == "Late"
+    for name, value in edit.items():
+        assert record.fields[name] == value
     assert record.updated_at is not None
     assert record.updated_at.tzinfo is not None
     assert record.updated_at.astimezone(UTC).date().isoformat() == "2026-03-11"
     # and the next pull still sees it (one day of overlap), the engine de-duplicates by hash
-    again, _, _ = pull(fb, "clients", cursor2)
+    again, _, _ = pull(fb, obj, cursor2)
     assert key in by_key(again)
 
 
