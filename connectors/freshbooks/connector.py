@@ -217,6 +217,20 @@ class FreshBooksConnector(BaseConnector):
         raise_for_response(response, parse_error, context)
         return loads(response.content)
 
+    def api(
+        self,
+        method: str,
+        template: str,
+        *,
+        obj: str = "api",
+        key: str | None = None,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """One call outside the object table (webhook callbacks, ...): ``template`` may name
+        {account_id}, {business_id}, {business_uuid}; errors are typed as everywhere else."""
+        return self._call(obj, method, self._path(template), params=params, body=body, key=key)
+
     # -- reading -------------------------------------------------------------------------------
     def _includes(self, res: Resource) -> list[tuple[str, str]]:
         if res.family == "accounting":
