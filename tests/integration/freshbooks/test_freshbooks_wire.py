@@ -149,3 +149,13 @@ def test_error_bodies_of_every_family(status: int, body: object, kind: type[Conn
 
 def test_success_without_errors_is_not_an_error() -> None:
     assert parse_error(response(200, {"response": {"result": {"client": {"id": 1}}}})) is None
+
+
+def test_readme_lists_every_object() -> None:
+    from pathlib import Path
+
+    import connectors.freshbooks
+
+    readme = (Path(connectors.freshbooks.__file__).parent / "README.md").read_text()
+    for name in RESOURCES:
+        assert f"| {name} |" in readme, name
