@@ -66,7 +66,7 @@ def _sqlite_engine(sa_url: sa.URL) -> sa.Engine:
     if not database or database == ":memory:":
         # Every pooled connection would get its own empty database; a ledger must be a file.
         raise ValueError("the SQLite ledger must be a file: sqlite:///path/to/ledger.db")
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(sa_url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -12,6 +12,7 @@ between processes (SQLite's file locks with a busy timeout; PostgreSQL's row and
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
@@ -24,7 +25,7 @@ from syncengine.ledger import tokens as _tokens
 from syncengine.ledger.batch import LedgerTransaction, check_side
 from syncengine.ledger.bulk import BulkOps, PostgresBulk, SqliteBulk
 from syncengine.ledger.connect import BEGIN_OPTION, DialectName, create_ledger_engine
-from syncengine.ledger.errors import ConflictNotOpenError
+from syncengine.ledger.errors import ConflictNotOpenError, LedgerError
 from syncengine.ledger.migrate import upgrade_to_head
 from syncengine.ledger.rows import (
     Conflict,
@@ -65,6 +66,7 @@ class Ledger:
         self.dialect: DialectName = dialect
         self._engine = engine
         self._bulk: BulkOps = PostgresBulk() if dialect == "postgresql" else SqliteBulk()
+        self._local = threading.local()
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -97,13 +99,25 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn:
-            if self.dialect == "sqlite":
-                # Take the write lock up front: a deferred transaction that reads and then writes
-                # fails at once with "database is locked" if another writer got in between.
-                conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                yield conn
+        if getattr(self._local, "writing", False):
+            # On SQLite the inner write would wait for the outer one's lock until the busy
+            # timeout and then fail; say so at once, on every database, so it is caught in tests.
+            raise LedgerError(
+                "a ledger write was started inside a ledger transaction on the same thread",
+                hint="commit the batch first: begin_intents, runs, conflicts and webhook events "
+                "commit on their own, outside `with ledger.transaction()`",
+            )
+        self._local.writing = True
+        try:
+            with self._engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    # Take the write lock up front: a deferred transaction that reads and then
+                    # writes fails at once with "database is locked" if another writer got in.
+                    conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                with conn.begin():
+                    yield conn
+        finally:
+            self._local.writing = False
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:

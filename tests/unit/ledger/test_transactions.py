@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncengine.ledger import IntentWrite, Ledger, LinkConflictError, LinkWrite
+from syncengine.ledger import IntentWrite, Ledger, LedgerError, LinkConflictError, LinkWrite
 
 
 class Boom(Exception):
@@ -48,3 +48,17 @@ def test_commit_is_visible_to_another_ledger_on_the_same_url(ledger: Ledger) -> 
         assert other.count_links("p", "c") == 1
     finally:
         other.close()
+
+
+def test_a_write_nested_in_a_transaction_fails_fast_instead_of_deadlocking(ledger: Ledger) -> None:
+    with ledger.transaction() as tx:
+        tx.set_cursor("p", "c", "left", "kept")
+        with pytest.raises(LedgerError, match="inside a ledger transaction"):
+            ledger.begin_intents("p", "c", [IntentWrite("right", "create", "L1", None, "k1", {})])
+        with pytest.raises(LedgerError):
+            ledger.start_run("p", "sync")
+        # Reads are fine inside a batch.
+        assert ledger.links_for("p", "c", "left", ["L1"]) == {}
+    assert ledger.get_cursor("p", "c", "left") == "kept"
+    # After the batch the same calls work.
+    assert ledger.begin_intents("p", "c", [IntentWrite("right", "create", "L1", None, "k1", {})])
