@@ -217,6 +217,12 @@ class SqliteBulk:
         return changed
 
 
+# A LATERAL sub-select with LIMIT is never flattened into a plain join, so each row costs one
+# primary-key probe. As a plain join the planner would hash or merge-join against the whole
+# snapshots table for every batch: a million-row scan per 10,000-row page.
+_PG_SNAPSHOT_JOIN = "LEFT JOIN LATERAL (SELECT * FROM snapshots WHERE link_id = l.id LIMIT 1) AS s ON true"
+
+
 class PostgresBulk:
     """Hot paths for PostgreSQL through psycopg 3: arrays in, ``unnest`` on the server.
 
@@ -225,7 +231,8 @@ class PostgresBulk:
     an empty one and scans it for every batch. So this class runs ``ANALYZE`` itself each time a
     hot table has doubled since it last did (a few times over a first reconcile of a million
     links), and writes its lookups as per-key index probes (``LATERAL``) that stay cheap whatever
-    the statistics say.
+    the statistics say (a ``LIMIT`` inside keeps the planner from turning them back into a
+    whole-table hash join).
     """
 
     chunk = 10_000
@@ -293,7 +300,7 @@ class PostgresBulk:
     def _link_ids(self, cur: Any, pipeline: str, pair: str, left_keys: Sequence[str]) -> list[int]:
         cur.execute(
             "SELECT l.id FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
-            "(SELECT id FROM links WHERE pipeline = %s AND pair = %s AND left_key = k.key) AS l",
+            "(SELECT id FROM links WHERE pipeline = %s AND pair = %s AND left_key = k.key LIMIT 1) AS l",
             (list(left_keys), pipeline, pair),
         )
         return [row[0] for row in cur.fetchall()]
@@ -321,8 +328,8 @@ class PostgresBulk:
             for chunk in _chunks(keys, self.chunk * 5):
                 cur.execute(
                     f"SELECT {_columns(with_common)} FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL "
-                    f"(SELECT * FROM links WHERE pipeline = %s AND pair = %s AND {column} = k.key) AS l "
-                    "LEFT JOIN snapshots s ON s.link_id = l.id",
+                    f"(SELECT * FROM links WHERE pipeline = %s AND pair = %s AND {column} = k.key LIMIT 1) AS l "
+                    f"{_PG_SNAPSHOT_JOIN}",
                     (list(chunk), pipeline, pair),
                 )
                 found.update((row[index], make(row)) for row in cur.fetchall())
@@ -333,8 +340,9 @@ class PostgresBulk:
     ) -> list[LinkState]:
         with dbapi.cursor() as cur:
             cur.execute(
-                f"SELECT {_columns(with_common)} FROM links l LEFT JOIN snapshots s ON s.link_id = l.id "
-                "WHERE l.pipeline = %s AND l.pair = %s AND l.id > %s ORDER BY l.id LIMIT %s",
+                f"SELECT {_columns(with_common)} FROM (SELECT * FROM links "
+                "WHERE pipeline = %s AND pair = %s AND id > %s ORDER BY id LIMIT %s) AS l "
+                f"{_PG_SNAPSHOT_JOIN} ORDER BY l.id",
                 (pipeline, pair, after_id, limit),
             )
             return list(map(LinkState._make, cur.fetchall()))
