@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncengine.connector import FieldType
-from syncengine.records import Money
+from syncengine.records import Money, decode_value, encode_value
 
 __all__ = ["ColumnCodec", "codec_for", "field_type_of", "sa_type_for"]
 
@@ -97,7 +97,7 @@ def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: s
     if kind == "string":
         plain = isinstance(column_type, sa.String)
         return ColumnCodec(kind, _to_text, None if plain else _text_from_db)
-    return ColumnCodec(kind, _to_json, None)
+    return ColumnCodec(kind, _to_json, _json_from_db)
 
 
 # -- engine -> database ------------------------------------------------------------------------
@@ -231,7 +231,13 @@ def _to_uuid(value: Any) -> uuid.UUID | None:
 
 
 def _to_json(value: Any) -> Any:
-    return value
+    # Nested values (invoice lines) hold Money, Decimal and datetimes: stored in the engine's
+    # tagged JSON form they come back exactly as written, so they hash the same next run.
+    return None if value is None else encode_value(value)
+
+
+def _json_from_db(value: Any) -> Any:
+    return None if value is None else decode_value(value)
 
 
 # -- database -> engine ------------------------------------------------------------------------

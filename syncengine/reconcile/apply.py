@@ -18,7 +18,7 @@ from syncengine.connector import Connector, WriteOp, WriteResult
 from syncengine.errors import ConnectorError, NotFoundError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import Action, PairReport, field_diff
-from syncengine.reconcile.merge import Side
+from syncengine.reconcile.merge import Side, other_side
 from syncengine.reconcile.observe import DELETED, Seen, project_record
 from syncengine.reconcile.refs import LedgerRefs
 from syncengine.records import Record, canonical_bytes
@@ -234,6 +234,11 @@ class Applier:
 
     def _hash_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None]:
         """(key, hash) of ``side`` after this work: from the written record, or as it was."""
+        key, digest, _ = self._state_after(item, side)
+        return key, digest
+
+    def _state_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None, dict[str, Any] | None]:
+        """(key, hash, common shape if just written) of ``side`` after this work."""
         work = item.work
         seen = work.seen(side)
         link_key = (work.link.left_key if side == "left" else work.link.right_key) if work.link else None
@@ -241,23 +246,37 @@ class Applier:
         result = item.results.get(side)
         if result is None:
             if seen is not None:
-                return seen.key, seen.hash
-            return link_key, link_hash
+                return seen.key, seen.hash, None
+            return link_key, link_hash, None
         if result.op.kind == "delete":
-            return (seen.key if seen else link_key), DELETED
+            return (seen.key if seen else link_key), DELETED, None
         if result.op.kind == "archive":
             # An archived record stays linked (a tombstone), so its later edits never come back
             # as a "new" record; its hash is kept as it was.
-            return (seen.key if seen else link_key), (seen.hash if seen else link_hash)
+            return (seen.key if seen else link_key), (seen.hash if seen else link_hash), None
         record: Record | None = result.record
         if record is None:
             # The connector did not hand the record back: the next pull re-reads and settles it.
-            return (seen.key if seen else link_key), ""
+            return (seen.key if seen else link_key), "", None
         try:
-            _, digest, _ = project_record(self.pair, side, record, self.refs)
+            common, digest, _ = project_record(self.pair, side, record, self.refs)
         except (RecordMappingError, UnresolvedRef):
-            digest = ""
-        return record.key, digest
+            return record.key, "", None
+        return record.key, digest, common
+
+    def _write_back(self, item: _Planned, side: Side, created: dict[str, Any] | None,
+                    merged: dict[str, Any]) -> dict[str, Any]:
+        """Values a system assigned when it created a record (its id, a number, computed totals)
+        that flow back to the side the record came from."""
+        if created is None or item.ops[side].kind != "create":
+            return {}
+        source = other_side(side)
+        return {name: value for name, value in created.items()
+                if value != merged.get(name) and self.flows(side, source, name)}
+
+    def flows(self, source: Side, target: Side, name: str) -> bool:
+        fld = self.pair.field(name)
+        return fld.flows_from(source) and fld.flows_to(target)
 
     def _commit(self, planned: list[_Planned]) -> None:
         from syncengine.ledger import LinkWrite
@@ -270,6 +289,7 @@ class Applier:
         failures: dict[Side, dict[str, str]] = {"left": {}, "right": {}}
         applied_conflicts: list[int] = []
         learned: list[tuple[str, str]] = []
+        follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]] = []
         for item in planned:
             work = item.work
             source = work.source
@@ -291,8 +311,8 @@ class Applier:
                 cleared[source.side].append(source.key)
             if work.conflict_id is not None:
                 applied_conflicts.append(work.conflict_id)
-            left_key, left_hash = self._hash_after(item, "left")
-            right_key, right_hash = self._hash_after(item, "right")
+            left_key, left_hash, left_written = self._state_after(item, "left")
+            right_key, right_hash, right_written = self._state_after(item, "right")
             if work.unlink or (left_hash == DELETED and right_hash == DELETED):
                 if work.link is not None:
                     drops.append(work.link.left_key)
@@ -302,6 +322,11 @@ class Applier:
                 continue
             status: LinkStatus = "tombstone" if DELETED in (left_hash, right_hash) else "active"
             common = work.merged if work.merged is not None else (work.link.common if work.link else {})
+            for side, written in (("left", left_written), ("right", right_written)):
+                back = self._write_back(item, side, written, common)
+                if back:
+                    follow_ups.append((left_key, right_key, left_hash, right_hash, other_side(side),
+                                       {**common, **back}, back))
             links.append(LinkWrite(left_key, right_key, common, left_hash or "", right_hash or "", status,
                                    common_json=self._known_json(work, common)))
             if self.referenced:
@@ -324,8 +349,28 @@ class Applier:
                 tx.mark_conflict_applied(conflict_id)
         for left_key, right_key in learned:
             self.refs.learn(self.pair.name, left_key, right_key)
+        if follow_ups:
+            self._apply_write_backs(follow_ups)
         if self.on_committed is not None:
             self.on_committed()
+
+    def _apply_write_backs(
+        self, follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]]
+    ) -> None:
+        """Write assigned values back to the source records, so the snapshot is complete now
+        rather than after one more sync."""
+        from syncengine.ledger import LinkState
+
+        works: list[Work] = []
+        for left_key, right_key, left_hash, right_hash, target, merged, back in follow_ups:
+            link = LinkState(0, left_key, right_key, "active", left_hash, right_hash, None)
+            work = Work(link, None, None, merged, note="values assigned on create")
+            if target == "left":
+                work.left_op, work.to_left = "update", back
+            else:
+                work.right_op, work.to_right = "update", back
+            works.append(work)
+        self.apply(works)
 
     @staticmethod
     def _known_json(work: Work, common: dict[str, Any]) -> str | None:
