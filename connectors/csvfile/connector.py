@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
 from .fingerprint import StatStamp, fingerprint_handle, stat_stamp
+from .locking import write_lock
 from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
 
@@ -65,7 +65,6 @@ class CsvConnector(BaseConnector):
         self.name = name
         self.configs = dict(objects)
         self.page_size = page_size
-        self._lock = threading.RLock()
         self._specs: dict[str, tuple[StatStamp | None, ObjectSpec]] = {}
 
     @classmethod
@@ -277,34 +276,32 @@ class CsvConnector(BaseConnector):
         config = self._config(obj)
         if not ops:
             return []
-        with self._lock:
-            for _attempt in range(WRITE_ATTEMPTS):
-                document, stamp, mode = self._load_document(obj)
-                results = self._apply(obj, document, ops)
-                if not any(r.ok for r in results):
-                    return results
+        try:
+            with write_lock(config.file):
+                return self._write_batch(obj, config, ops)
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
 
-                def unchanged(expected: StatStamp | None = stamp) -> None:
-                    try:
-                        now = stat_stamp(os.stat(config.file))
-                    except FileNotFoundError:
-                        now = None
-                    if now != expected:
-                        raise _FileChanged
-
-                try:
-                    write_atomically(
-                        config.file,
-                        document.render(),
-                        config.encoding,
-                        mode=mode,
-                        before_replace=unchanged,
-                    )
-                except _FileChanged:
-                    continue  # read the other writer's version and apply our ops to it
-                except OSError as exc:
-                    raise self._io_error(obj, exc) from exc
+    def _write_batch(self, obj: str, config: CsvObjectConfig, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        for _attempt in range(WRITE_ATTEMPTS):
+            document, stamp, mode = self._load_document(obj)
+            results = self._apply(obj, document, ops)
+            if not any(r.ok for r in results):
                 return results
+
+            def unchanged(expected: StatStamp | None = stamp) -> None:
+                try:
+                    now = stat_stamp(os.stat(config.file))
+                except FileNotFoundError:
+                    now = None
+                if now != expected:
+                    raise _FileChanged
+
+            try:
+                write_atomically(config.file, document.render(), config.encoding, mode=mode, before_replace=unchanged)
+            except _FileChanged:
+                continue  # read the other writer's version and apply our ops to it
+            return results
         raise ConflictError(
             f"{config.file} kept changing while we wrote it ({WRITE_ATTEMPTS} attempts)",
             connector=self.name,
@@ -466,7 +463,9 @@ class CsvConnector(BaseConnector):
         header = self._initial_header(config)
         document = Document.empty(header, self._schema(obj, header), config.delimiter)
         try:
-            with self._lock:
+            # `create: true` starts the file, and the folder it goes in.
+            config.file.parent.mkdir(parents=True, exist_ok=True)
+            with write_lock(config.file):
                 if not config.file.exists():
                     write_atomically(config.file, document.render(), config.encoding)
         except OSError as exc:
