@@ -1,5 +1,6 @@
-"""Run every demo scenario in turn."""
+"""Run every demo scenario in turn: FreshBooks <-> SQLite, then CSV <-> SQLite."""
 
-from demo import csv_sqlite
+from demo import csv_sqlite, freshbooks_sqlite
 
+freshbooks_sqlite.main()
 csv_sqlite.main()

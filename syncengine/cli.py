@@ -34,8 +34,9 @@ app.add_typer(conflicts_app, name="conflicts")
 app.add_typer(auth_app, name="auth")
 app.add_typer(sandbox_app, name="sandbox")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (logs, CI) gets 120 columns rather than rich's 80, so tables keep their names whole.
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", envvar="SYNCENGINE_CONFIG", help="The config file.")
@@ -170,6 +171,17 @@ def _summary(report: RunReport, title: str) -> None:
         err.print(f"[red]error[/red] {error}", highlight=False)
 
 
+def _describe_diff(diff: dict[str, tuple[Any, Any]], pair: Any, side: str | None, most: int = 8) -> str:
+    """A field diff in the written side's own field names, the first few fields of it."""
+    parts = []
+    for name, (before, after) in list(diff.items())[:most]:
+        label = pair.field(name).path(side) if side in ("left", "right") else name
+        parts.append(f"{label}: {describe_change(before, after)}")
+    if len(diff) > most:
+        parts.append(f"... +{len(diff) - most} more fields")
+    return "; ".join(parts)
+
+
 @app.command()
 def plan(
     config: ConfigOpt = Path("config.yaml"),
@@ -190,10 +202,11 @@ def plan(
             table.add_column(column, overflow="fold")
         shown = 0
         for pair in report.pairs:
+            compiled = mapping.pair(pair.pair)
             for action in pair.actions:
                 if shown >= limit:
                     break
-                changes = "; ".join(f"{name}: {describe_change(a, b)}" for name, (a, b) in action.diff.items())
+                changes = _describe_diff(action.diff, compiled, action.side)
                 table.add_row(pair.pair, action.kind, action.side or "", action.left_key or "",
                               action.right_key or "", changes or action.note)
                 shown += 1
@@ -254,9 +267,9 @@ def status(config: ConfigOpt = Path("config.yaml")) -> None:
     with _loaded(config) as (_cfg, ledger):
         cursors = Table(title="cursors")
         for column in ("pipeline", "pair", "side", "cursor", "updated"):
-            cursors.add_column(column, overflow="fold")
+            cursors.add_column(column, overflow="ellipsis", no_wrap=column != "cursor")
         for c in ledger.cursors():
-            cursors.add_row(c.pipeline, c.pair, c.side, (c.cursor or "")[:80], _when(c.updated_at))
+            cursors.add_row(c.pipeline, c.pair, c.side, c.cursor or "", _when(c.updated_at))
         out.print(cursors)
         runs = Table(title="last runs")
         for column in ("id", "pipeline", "mode", "status", "started", "finished", "counts"):
