@@ -276,6 +276,7 @@ class CsvConnector(BaseConnector):
         config = self._config(obj)
         if not ops:
             return []
+        self._ensure_file(obj)
         try:
             with write_lock(config.file):
                 return self._write_batch(obj, config, ops)
@@ -489,7 +490,7 @@ class CsvConnector(BaseConnector):
 
     def _io_error(self, obj: str, exc: OSError) -> ConnectorError:
         path = self.configs[obj].file
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, FileNotFoundError | NotADirectoryError | FileExistsError):
             return NotFoundError(
                 f"{path}: {exc.strerror}", connector=self.name, obj=obj, hint="does the directory exist?"
             )

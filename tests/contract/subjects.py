@@ -149,7 +149,9 @@ def _csv_edit(connector: Connector, obj: str, key: str, at: datetime | None) -> 
 
 @contextmanager
 def _csv_unreachable(env: SubjectEnv) -> Iterator[tuple[Connector, str]]:
-    config = CsvObjectConfig(env.tmp_path / "no-such-dir" / "clients.csv", columns=CSV_COLUMNS)
+    # The file's folder cannot exist: a plain file stands where the folder should be.
+    (env.tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    config = CsvObjectConfig(env.tmp_path / "not-a-folder" / "clients.csv", columns=CSV_COLUMNS)
     yield CsvConnector("csv", {"clients": config}), "clients"
 
 
