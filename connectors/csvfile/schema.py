@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from syncengine.connector import FieldType
@@ -130,19 +129,11 @@ class RowSchema:
         )
 
     def to_record(self, cells: Sequence[str]) -> Record:
-        """A checked row as a Record (the slow, clear path used after writes and by ``get``)."""
+        """A checked row as a Record (the plain path, for the few rows a write returns)."""
         values: list[Any] = [c if c else None for c in cells]
         for index, parser, _name in self.typed:
             if values[index] is not None:
                 values[index] = parser(values[index])
-        return self.build(cells[self.key_index], values, cells)
-
-    def build(self, key: str, values: list[Any], cells: Sequence[str]) -> Record:
         updated = values[self.updated_index] if self.updated_index is not None else None
         archived = self.archive_index is not None and is_truthy(cells[self.archive_index])
-        return Record(
-            key,
-            dict(zip(self.names, values, strict=True)),
-            updated if isinstance(updated, datetime) else None,
-            archived,
-        )
+        return Record(cells[self.key_index], dict(zip(self.names, values, strict=True)), updated, archived)
