@@ -86,15 +86,23 @@ class SqlConnector(BaseConnector):
         with self._lock:
             info = self._tables.get(obj)
             if info is None:
-                try:
-                    with self.engine.begin() as connection:
-                        info = resolve_table(connection, self.configs[obj])
-                except ConfigError:
-                    raise
-                except (sa.exc.SQLAlchemyError, OSError) as exc:
-                    raise map_error(exc, connector=self.name, obj=obj) from exc
+                info = self._resolve(obj)
                 self._tables[obj] = info
             return info
+
+    def _resolve(self, obj: str) -> TableInfo:
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as connection:
+                    return resolve_table(connection, self.configs[obj])
+            except ConfigError:
+                raise
+            except (sa.exc.SQLAlchemyError, OSError) as exc:
+                # Two processes creating the same missing table: the loser reflects the winner's.
+                if attempt == 1 and self.configs[obj].create and isinstance(exc, sa.exc.DBAPIError):
+                    continue
+                raise map_error(exc, connector=self.name, obj=obj) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def objects(self) -> Mapping[str, ObjectSpec]:
         return {obj: self._spec(obj) for obj in self.configs}

@@ -382,3 +382,61 @@ def test_timezones_are_utc_both_ways(url: str) -> None:
         assert stored.fields["seen"].tzinfo is UTC
     finally:
         conn.close()
+
+
+def test_concurrent_writers_get_distinct_generated_keys(url: str) -> None:
+    """Two connectors inserting at once: the database (or our id allocation under the write
+    lock on SQLite) never hands one key out twice, and nobody sees 'database is locked'."""
+    import threading
+
+    creator = connector(url)
+    creator.table("clients")  # create the table once, before the race
+    creator.close()
+    errors: list[BaseException] = []
+    keys: list[str] = []
+
+    def insert(prefix: str) -> None:
+        conn = connector(url)
+        try:
+            for batch in range(10):
+                results = conn.write_batch(
+                    "clients", [WriteOp("create", None, {"name": f"{prefix}{batch}-{i}"}, "x") for i in range(20)]
+                )
+                keys.extend(r.record.key for r in results if r.record is not None)
+                errors.extend(r.error for r in results if r.error is not None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=insert, args=(p,)) for p in "abc"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(keys) == len(set(keys)) == 600
+
+
+def test_connectors_racing_to_create_the_table_both_succeed(url: str) -> None:
+    import threading
+
+    conns = [connector(url) for _ in range(4)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(conns))
+
+    def start(conn: SqlConnector) -> None:
+        barrier.wait()
+        try:
+            conn.create("clients", {"name": "x"}, "x")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(c,)) for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for conn in conns:
+        conn.close()
+    assert not errors
