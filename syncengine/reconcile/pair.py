@@ -90,6 +90,10 @@ class PairSync:
         #: left keys of links with an open conflict: frozen until a person settles them.
         self.open_conflicts: set[str] = set()
         self.had_links = True
+        #: records of this run's pulls that had a link: when a complete listing saw every link,
+        #: nothing can be missing and the delete scan is skipped.
+        self._linked_seen: dict[Side, int] = {"left": 0, "right": 0}
+        self._links_at_start = 0
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
 
     # -- helpers -------------------------------------------------------------------------
@@ -107,6 +111,24 @@ class PairSync:
         if not keys:
             return {}
         return self.ledger.links_for(self.pipeline, self.pair.name, side, keys)
+
+    def _observe_page(self, side: Side, records: list[Record]) -> list[Seen]:
+        """The changed records of a page. Links are looked up hashes-only first (most records of
+        a big listing are unchanged), then with their snapshots for the few that changed."""
+        keys = [r.key for r in records]
+        if not keys:
+            return []
+        hashes = self.ledger.links_for(self.pipeline, self.pair.name, side, keys, with_common=False)
+        self._linked_seen[side] += len(hashes)
+        seen, failed = observe(self.pair, side, records, hashes, self.refs)
+        self._mapping_failures(side, failed)
+        linked = [s.key for s in seen if s.link is not None]
+        if linked:
+            full = self.ledger.links_for(self.pipeline, self.pair.name, side, linked)
+            for item in seen:
+                if item.link is not None:
+                    item.link = full.get(item.key, item.link)
+        return seen
 
     def _merge(self, base: Mapping[str, Any] | None, left: Seen | None, right: Seen | None,
                policy: str | None = None) -> Any:
@@ -134,7 +156,8 @@ class PairSync:
             self._apply_resolved_conflicts()
         self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
         # With no links yet (a first sync) no record can have been deleted: skip the link scans.
-        self.had_links = self.ledger.count_links(self.pipeline, self.pair.name) > 0
+        self._links_at_start = self.ledger.count_links(self.pipeline, self.pair.name)
+        self.had_links = self._links_at_start > 0
 
         # Phase 1: the right side's changes, kept by key.
         right_changes, right_cursor, right_full, right_seen, right_protected = self._collect_right()
@@ -222,12 +245,8 @@ class PairSync:
                 full = False  # a keyless bad record: its absence proves nothing
             else:
                 protected |= errors
-            keys = [r.key for r in records]
-            seen_keys.update(keys)
-            links = self._links("right", keys)
-            seen, failed = observe(self.pair, "right", records, links, self.refs)
-            self._mapping_failures("right", failed)
-            for item in seen:
+            seen_keys.update(r.key for r in records)
+            for item in self._observe_page("right", records):
                 changes[item.key] = item
             self._count("right", len(records))
         retry = self._retry_records("right")
@@ -266,14 +285,18 @@ class PairSync:
     def _infer_deletes(self, side: Side, seen_keys: set[str], protected: set[str],
                        into: dict[str, Seen]) -> None:
         """After a complete listing of ``side``: linked keys it did not list are deletions."""
-        if not self.had_links:
-            return
-        for batch in self.ledger.iter_links(self.pipeline, self.pair.name):
+        if not self.had_links or self._linked_seen[side] >= self._links_at_start:
+            return  # every link that existed was listed again: nothing is missing
+        missing: list[str] = []
+        for batch in self.ledger.iter_links(self.pipeline, self.pair.name, with_common=False):
             for link in batch:
                 key = link.left_key if side == "left" else link.right_key
                 known = link.left_hash if side == "left" else link.right_hash
                 if key in seen_keys or key in protected or known == DELETED or key in into:
                     continue
+                missing.append(key)
+        for start in range(0, len(missing), 5000):
+            for key, link in self._links(side, missing[start:start + 5000]).items():
                 into[key] = Seen(side, key, None, DELETED, None, True, {}, link)
 
     # -- crash recovery ------------------------------------------------------------------
@@ -334,12 +357,9 @@ class PairSync:
                 full = False
             else:
                 protected |= errors
-            keys = [r.key for r in records]
             if full:
-                seen_keys.update(keys)
-            links = self._links("left", keys)
-            seen, failed = observe(self.pair, "left", records, links, self.refs)
-            self._mapping_failures("left", failed)
+                seen_keys.update(r.key for r in records)
+            seen = self._observe_page("left", records)
             for start in range(0, len(seen), self.options.batch_size):
                 self._process_left(seen[start:start + self.options.batch_size], right_changes)
             self._count("left", len(records))
