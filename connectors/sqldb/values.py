@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,11 @@ def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: s
     if kind == "decimal":
         if sqlite:
             return ColumnCodec(kind, _to_sqlite_decimal, _decimal_from_db, raw=True)
+        scale = getattr(column_type, "scale", None)
+        if isinstance(scale, int):
+            # The database rounds to the column's scale; rounding first makes the record we
+            # return equal the one the next read brings (no phantom change, no echo).
+            return ColumnCodec(kind, partial(_to_scaled_decimal, Decimal(1).scaleb(-scale)), _decimal_from_db)
         return ColumnCodec(kind, _to_decimal, _decimal_from_db)
     if kind == "boolean":
         return ColumnCodec(kind, _to_bool, _bool_from_db)
@@ -136,6 +142,13 @@ def _to_decimal(value: Any) -> Decimal | None:
     if not number.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
     return number
+
+
+def _to_scaled_decimal(quantum: Decimal, value: Any) -> Decimal | None:
+    number = _to_decimal(value)
+    if number is None:
+        return None
+    return number.quantize(quantum, rounding=ROUND_HALF_UP)  # PostgreSQL rounds half away from zero
 
 
 def _to_sqlite_decimal(value: Any) -> str | None:

@@ -440,3 +440,21 @@ def test_connectors_racing_to_create_the_table_both_succeed(url: str) -> None:
     for conn in conns:
         conn.close()
     assert not errors
+
+
+@pytest.mark.postgres
+def test_a_created_record_equals_the_stored_one_after_rounding(pg_schema_url: str) -> None:
+    """NUMERIC(12,2) rounds 1.005 to 1.01: the record create returns says so too (no echo)."""
+    engine = sa.create_engine(normalize_url(pg_schema_url))
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE clients (id SERIAL PRIMARY KEY, balance NUMERIC(12, 2))"))
+    engine.dispose()
+    conn = connector(pg_schema_url, create=False, columns={})
+    try:
+        created = conn.create("clients", {"balance": Decimal("1.005")}, "c")
+        (stored,) = conn.get("clients", [created.key])
+        assert created.fields["balance"] == stored.fields["balance"] == Decimal("1.01")
+        negative = conn.create("clients", {"balance": Decimal("-2.345")}, "n")
+        assert conn.get("clients", [negative.key])[0].fields["balance"] == negative.fields["balance"]
+    finally:
+        conn.close()
