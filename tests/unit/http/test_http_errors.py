@@ -39,9 +39,7 @@ def response(status: int, body: object = None, headers: dict[str, str] | None = 
 )
 def test_status_decides_the_class(status: int, kind: type[Exception]) -> None:
     with pytest.raises(kind) as info:
-        raise_for_response(
-            response(status, {"oops": 1}), context=ErrorContext(connector="c", obj="o", key="7")
-        )
+        raise_for_response(response(status, {"oops": 1}), context=ErrorContext(connector="c", obj="o", key="7"))
     assert type(info.value) is kind
     assert "secret" not in str(info.value)
     assert info.value.status == status  # type: ignore[attr-defined]
