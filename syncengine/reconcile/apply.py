@@ -10,6 +10,7 @@ carries the same key (Stripe and other APIs then return the first result).
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from syncengine.ledger.rows import LinkStatus
     from syncengine.mapping import PairMapping
 
-__all__ = ["Applier", "Work", "WriteKind"]
+__all__ = ["Applier", "PendingWrite", "Work", "WriteKind", "expand_intent"]
 
 WriteKind = Literal["create", "update", "delete", "archive"]
 
@@ -90,6 +91,29 @@ def idempotency_key(pipeline: str, pair: str, side: Side, kind: str, key: str, p
     return f"se-{digest.hexdigest()[:40]}"
 
 
+@dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """One write of an earlier run whose outcome is unknown: its batch intent is still pending."""
+
+    intent_id: int
+    side: Side
+    kind: str
+    source_key: str
+    idempotency_key: str
+    payload: dict[str, Any]
+
+
+def expand_intent(intent: Intent) -> list[PendingWrite]:
+    """The writes one intent row stands for: a batch row lists its items in its payload."""
+    body = intent.payload
+    items = body.get("items")
+    if not isinstance(items, list):
+        return [PendingWrite(intent.id, intent.side, intent.op, intent.source_key or "", intent.idempotency_key,
+                             body)]
+    return [PendingWrite(intent.id, intent.side, kind, source or "", idem, payload)
+            for kind, source, idem, payload in items]
+
+
 @dataclass(slots=True)
 class _Planned:
     work: Work
@@ -112,7 +136,7 @@ class Applier:
         refs: LedgerRefs,
         report: PairReport,
         dry_run: bool,
-        pending_creates: dict[tuple[Side, str], Intent],
+        pending_creates: dict[tuple[Side, str], PendingWrite],
         referenced: bool = True,
         on_committed: Callable[[], None] | None = None,
     ) -> None:
@@ -211,26 +235,37 @@ class Applier:
         self._commit(planned)
 
     def _begin_intents(self, planned: list[_Planned]) -> None:
+        """One intent row per side for the whole batch, committed before any remote call; its
+        payload lists every write (kind, source key, idempotency key, payload), which is all a
+        later run needs to recognise what an interrupted batch created."""
         from syncengine.ledger import IntentWrite
 
-        writes: list[IntentWrite] = []
-        owners: list[_Planned] = []
+        items: dict[Side, list[list[Any]]] = {"left": [], "right": []}
+        owners: dict[Side, list[_Planned]] = {"left": [], "right": []}
         for item in planned:
             for side, op in item.ops.items():
-                source = item.work.right_key if side == "left" else item.work.left_key
-                pending = self.pending_creates.pop((side, source or ""), None) if op.kind == "create" else None
+                source = (item.work.right_key if side == "left" else item.work.left_key) or ""
+                pending = self.pending_creates.pop((side, source), None) if op.kind == "create" else None
                 if pending is not None:
                     # Retry the interrupted create under its original idempotency key.
-                    item.ops[side] = WriteOp(op.kind, op.key, op.fields, pending.idempotency_key)
-                    item.intent_ids.append(pending.id)
-                    continue
-                writes.append(IntentWrite(side, op.kind, source or "", op.key, op.idempotency_key,
-                                          dict(op.fields)))
-                owners.append(item)
+                    op = WriteOp(op.kind, op.key, op.fields, pending.idempotency_key)
+                    item.ops[side] = op
+                items[side].append([op.kind, source if op.kind == "create" else op.key, op.idempotency_key,
+                                    dict(op.fields)])
+                owners[side].append(item)
+        writes: list[IntentWrite] = []
+        sides: list[Side] = []
+        for side in ("left", "right"):
+            if items[side]:
+                kinds = {entry[0] for entry in items[side]}
+                writes.append(IntentWrite(side, "create" if "create" in kinds else items[side][0][0], None, None,
+                                          f"se-batch-{uuid.uuid4().hex}", {"items": items[side]}))
+                sides.append(side)
         if writes:
             ids = self.ledger.begin_intents(self.pipeline, self.pair.name, writes)
-            for owner, intent_id in zip(owners, ids, strict=True):
-                owner.intent_ids.append(intent_id)
+            for side, intent_id in zip(sides, ids, strict=True):
+                for owner in owners[side]:
+                    owner.intent_ids.append(intent_id)
 
     def _hash_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None]:
         """(key, hash) of ``side`` after this work: from the written record, or as it was."""
@@ -283,23 +318,27 @@ class Applier:
 
         links: list[LinkWrite] = []
         drops: list[str] = []
-        done: list[int] = []
-        failed_ids: list[int] = []
+        batches: set[int] = set()
+        keep_pending: set[int] = set()
         cleared: dict[Side, list[str]] = {"left": [], "right": []}
         failures: dict[Side, dict[str, str]] = {"left": {}, "right": {}}
         applied_conflicts: list[int] = []
         learned: list[tuple[str, str]] = []
+        for item in planned:
+            batches.update(item.intent_ids)
         follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]] = []
         for item in planned:
             work = item.work
             source = work.source
             if item.error is not None:
-                failed_ids.extend(item.intent_ids)
+                if any(op.kind == "create" for op in item.ops.values()):
+                    # A failed create may still have happened remotely (a timed-out POST): its
+                    # batch stays pending so the next run looks for the record before retrying.
+                    keep_pending.update(item.intent_ids)
                 if source is not None:
                     failures[source.side][source.key] = item.error
                 self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
                 continue
-            done.extend(item.intent_ids)
             for side, op in item.ops.items():
                 if self.report.keeps_actions:
                     self.report.add(self._action(item, side))
@@ -336,10 +375,9 @@ class Applier:
                 tx.drop_links(self.pipeline, self.pair.name, drops)
             if links:
                 tx.put_links(self.pipeline, self.pair.name, links)
-            if done:
-                tx.finish_intents(done, "done")
-            if failed_ids:
-                tx.finish_intents(failed_ids, "failed")
+            finished = batches - keep_pending
+            if finished:
+                tx.finish_intents(sorted(finished), "done")
             for side in ("left", "right"):
                 if cleared[side]:
                     tx.clear_failures(self.pipeline, self.pair.name, side, cleared[side])

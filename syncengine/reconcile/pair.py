@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from syncengine.connector import Capability, Connector, Page
 from syncengine.errors import SyncEngineError
 from syncengine.reconcile.actions import Action, PairReport
-from syncengine.reconcile.apply import Applier, Work
+from syncengine.reconcile.apply import Applier, PendingWrite, Work, expand_intent
 from syncengine.reconcile.merge import Side, merge_fields, other_side
 from syncengine.reconcile.observe import DELETED, Seen, observe
 from syncengine.reconcile.refs import LedgerRefs
 from syncengine.records import Record, encode_value, get_path, to_json
 
 if TYPE_CHECKING:
-    from syncengine.ledger import Intent, Ledger, LinkState
+    from syncengine.ledger import Ledger, LinkState
     from syncengine.mapping import PairMapping
 
 __all__ = ["MassDeleteError", "PairOptions", "PairSync"]
@@ -80,7 +80,9 @@ class PairSync:
         self.names = [f.name for f in pair.fields]
         self._flows_from = {(s, f.name): f.flows_from(s) for f in pair.fields for s in ("left", "right")}
         self._flows_to = {(s, f.name): f.flows_to(s) for f in pair.fields for s in ("left", "right")}
-        self.pending_creates: dict[tuple[Side, str], Intent] = {}
+        self.pending_creates: dict[tuple[Side, str], PendingWrite] = {}
+        #: intent rows of interrupted runs: superseded once this run has handled their writes.
+        self.loaded_intents: set[int] = set()
         self.applier = Applier(
             ledger=ledger, pipeline=pipeline, pair=pair, connectors=self.connectors, refs=self.refs,
             report=self.report, dry_run=options.dry_run, pending_creates=self.pending_creates,
@@ -151,8 +153,10 @@ class PairSync:
     def run(self) -> PairReport:
         if not self.options.dry_run:
             for intent in self.ledger.pending_intents(self.pipeline, self.pair.name):
-                if intent.op == "create":
-                    self.pending_creates[(intent.side, intent.source_key or "")] = intent
+                self.loaded_intents.add(intent.id)
+                for write in expand_intent(intent):
+                    if write.kind == "create":
+                        self.pending_creates[(write.side, write.source_key)] = write
             self._apply_resolved_conflicts()
         self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
         # With no links yet (a first sync) no record can have been deleted: skip the link scans.
@@ -181,10 +185,9 @@ class PairSync:
         self._apply_deletes()
 
         if not self.options.dry_run:
-            stale = [i.id for i in self.pending_creates.values()]
             with self.ledger.transaction() as tx:
-                if stale:
-                    tx.finish_intents(stale, "abandoned")
+                if self.loaded_intents:
+                    tx.finish_intents(sorted(self.loaded_intents), "abandoned")
                 tx.set_cursor(self.pipeline, self.pair.name, "left", left_cursor)
                 tx.set_cursor(self.pipeline, self.pair.name, "right", right_cursor)
         return self.report
@@ -300,12 +303,12 @@ class PairSync:
                 into[key] = Seen(side, key, None, DELETED, None, True, {}, link)
 
     # -- crash recovery ------------------------------------------------------------------
-    def _recover_intents(self, target: Side, changes: dict[str, Seen]) -> list[tuple[Intent, Seen]]:
+    def _recover_intents(self, target: Side, changes: dict[str, Seen]) -> list[tuple[PendingWrite, Seen]]:
         """Link records an interrupted run created on ``target`` to their sources, by payload."""
         intents = [i for (side, _), i in self.pending_creates.items() if side == target]
         if not intents:
             return []
-        recovered: list[tuple[Intent, Seen]] = []
+        recovered: list[tuple[PendingWrite, Seen]] = []
         candidates = [s for s in changes.values() if s.link is None and not s.deleted]
         for intent in intents:
             for candidate in candidates:
@@ -331,7 +334,6 @@ class PairSync:
             self.report.add(Action("link", None, left_key, right_key, note="recovered interrupted create"))
         with self.ledger.transaction() as tx:
             tx.put_links(self.pipeline, self.pair.name, links)
-            tx.finish_intents([i.id for i, _ in recovered], "done")
         for link in links:
             self.refs.learn(self.pair.name, link.left_key, link.right_key)
         return recovered
@@ -519,8 +521,6 @@ class PairSync:
                 partner = other_changes.pop(source_key, None)
                 work = self._link_new(seen, partner, source_key, base=None, note="recovered create")
                 del self.pending_creates[(side, source_key)]
-                with self.ledger.transaction() as tx:
-                    tx.finish_intents([intent.id], "done")
                 if work is not None:
                     works.append(work)
                 continue
@@ -547,7 +547,7 @@ class PairSync:
             works.append(work)
         return works
 
-    def _intent_matching(self, side: Side, seen: Seen) -> Intent | None:
+    def _intent_matching(self, side: Side, seen: Seen) -> PendingWrite | None:
         for (target, _), intent in self.pending_creates.items():
             if target == side and _payload_matches(intent.payload, seen.fields):
                 return intent

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from syncengine.connector import WriteOp, WriteResult
+from syncengine.reconcile.apply import expand_intent
 from tests.integration.reconcile.world import CsvStore, SqlStore, World
 
 
@@ -62,7 +63,9 @@ def test_crash_after_creating_on_the_right_then_rerun(tmp_path: Path, ledger_url
     # The rows were written remotely, but the ledger knows nothing of them yet.
     assert len(world.right.rows()) == 5
     assert world.links() == {}
-    assert len(world.ledger.pending_intents("world", "clients")) == 5
+    pending = [w for i in world.ledger.pending_intents("world", "clients") for w in expand_intent(i)]
+    assert sorted(w.source_key for w in pending) == [f"c{i}" for i in range(1, 6)]
+    assert {w.kind for w in pending} == {"create"}
 
     world = fresh(world, tmp_path, ledger_url)
     report = world.sync()
@@ -124,4 +127,31 @@ def test_a_create_that_never_reached_the_remote_is_retried_once(tmp_path: Path, 
     world = fresh(world, tmp_path, ledger_url)
     assert world.sync().ok
     assert emails(world.right.rows()) == Counter({"p1@x.io": 1})
+    world.close()
+
+
+def test_a_create_reported_failed_that_did_happen_is_not_duplicated(tmp_path: Path, ledger_url: str) -> None:
+    """A timed-out POST: the remote made the record but the answer never arrived."""
+    from syncengine.errors import TransientError
+
+    world = make(tmp_path, ledger_url)
+    for i in range(1, 4):
+        world.left.insert({"id": f"c{i}", "email": f"p{i}@x.io", "first_name": "F", "last_name": "L", "balance": "1"})
+    connector: Any = world.config.connector("right", world.ledger)
+    real = connector.write_batch
+
+    def write_but_lose_the_answer(obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        real(obj, ops)
+        return [WriteResult(op, error=TransientError("read timed out")) for op in ops]
+
+    connector.write_batch = write_but_lose_the_answer
+    report = world.sync()
+    assert not report.ok and report.counts["errors"] == 3
+    assert len(world.right.rows()) == 3
+    connector.write_batch = real
+    again = world.sync()
+    assert again.ok, again.pairs[0].errors
+    assert emails(world.right.rows()) == Counter({f"p{i}@x.io": 1 for i in range(1, 4)})
+    assert len(world.links()) == 3
+    assert world.sync().writes == 0
     world.close()
