@@ -91,15 +91,18 @@ class SqlConnector(BaseConnector):
             return info
 
     def _resolve(self, obj: str) -> TableInfo:
+        config = self.configs[obj]
         for attempt in (1, 2):
             try:
-                with self.engine.begin() as connection:
-                    return resolve_table(connection, self.configs[obj])
+                # May create the table: take SQLite's write lock up front, so racing creators
+                # queue (busy timeout) instead of failing on a lock upgrade.
+                with self._writing() if config.create else self.engine.begin() as connection:
+                    return resolve_table(connection, config)
             except ConfigError:
                 raise
             except (sa.exc.SQLAlchemyError, OSError) as exc:
                 # Two processes creating the same missing table: the loser reflects the winner's.
-                if attempt == 1 and self.configs[obj].create and isinstance(exc, sa.exc.DBAPIError):
+                if attempt == 1 and config.create and isinstance(exc, sa.exc.DBAPIError):
                     continue
                 raise map_error(exc, connector=self.name, obj=obj) from exc
         raise AssertionError("unreachable")  # pragma: no cover

@@ -41,9 +41,16 @@ class TableInfo:
     writers: dict[str, ToDb] = field(default_factory=dict)
     #: the columns the connector sets itself on every write (updated-at, soft-delete).
     managed: frozenset[str] = frozenset()
+    #: some column besides the key gets a value from the database when an insert omits it.
+    server_defaults: bool = False
 
     def __post_init__(self) -> None:
         self.managed = frozenset(c.name for c in (self.updated_at, self.deleted) if c is not None)
+        self.server_defaults = any(
+            c.server_default is not None or c.computed is not None
+            for c in self.table.columns
+            if c is not self.key and c.name not in self.managed
+        )
         self.writers = {name: codec.to_db for name, codec in self.codecs.items() if name not in self.managed}
 
     @property

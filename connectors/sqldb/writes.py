@@ -179,6 +179,14 @@ def _insert(
         else:
             stmt = sa.insert(info.table).returning(info.key, sort_by_parameter_order=True)
             keys = list(connection.execute(stmt, [op.values for op in group]).scalars())
+        if info.server_defaults:
+            # Columns the database fills in must show in the returned record, or its hash would
+            # differ from the next read's: read the new rows back (only for such tables).
+            read = record_reader(info)
+            stored = select_by_keys(connection, info, keys, live_only=False)
+            for op, key in zip(group, keys, strict=True):
+                outcomes[op.index] = Outcome(read(stored[key]))
+            continue
         for op, key in zip(group, keys, strict=True):
             outcomes[op.index] = Outcome(build(key, op.values))
 

@@ -458,3 +458,16 @@ def test_a_created_record_equals_the_stored_one_after_rounding(pg_schema_url: st
         assert conn.get("clients", [negative.key])[0].fields["balance"] == negative.fields["balance"]
     finally:
         conn.close()
+
+
+def test_a_created_record_shows_the_values_the_database_filled_in(url: str, raw: sa.Engine) -> None:
+    serial = "INTEGER PRIMARY KEY" if raw.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
+    with raw.begin() as c:
+        c.execute(sa.text(f"CREATE TABLE clients (id {serial}, name TEXT, status TEXT DEFAULT 'new')"))
+    conn = connector(url, create=False, columns={})
+    try:
+        created = conn.create("clients", {"name": "A"}, "c")
+        assert created.fields["status"] == "new"
+        assert conn.get("clients", [created.key])[0].fields == created.fields
+    finally:
+        conn.close()
