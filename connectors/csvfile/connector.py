@@ -43,7 +43,7 @@ from syncengine.records import Record
 from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
-from .fingerprint import StatStamp, fingerprint_handle, stat_stamp
+from .fingerprint import FileVersion, StatStamp, fingerprint_handle, stat_stamp, unchanged_since
 from .locking import write_lock
 from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
@@ -285,17 +285,13 @@ class CsvConnector(BaseConnector):
 
     def _write_batch(self, obj: str, config: CsvObjectConfig, ops: Sequence[WriteOp]) -> list[WriteResult]:
         for _attempt in range(WRITE_ATTEMPTS):
-            document, stamp, mode = self._load_document(obj)
+            document, version, mode = self._load_document(obj)
             results = self._apply(obj, document, ops)
             if not any(r.ok for r in results):
                 return results
 
-            def unchanged(expected: StatStamp | None = stamp) -> None:
-                try:
-                    now = stat_stamp(os.stat(config.file))
-                except FileNotFoundError:
-                    now = None
-                if now != expected:
+            def unchanged(expected: FileVersion | None = version) -> None:
+                if not unchanged_since(config.file, expected):
                     raise _FileChanged
 
             try:
@@ -310,7 +306,7 @@ class CsvConnector(BaseConnector):
             hint="another program is rewriting the file continuously; retry later",
         )
 
-    def _load_document(self, obj: str) -> tuple[Document, StatStamp | None, int | None]:
+    def _load_document(self, obj: str) -> tuple[Document, FileVersion | None, int | None]:
         """The file as it is now, with the stamp that must still hold when we replace it."""
         config = self.configs[obj]
         try:
@@ -323,6 +319,7 @@ class CsvConnector(BaseConnector):
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
         with handle:
+            fingerprint, stamp = fingerprint_handle(handle)
             st = os.fstat(handle.fileno())
             text = io.TextIOWrapper(handle, encoding=config.encoding, newline="")
             try:
@@ -339,7 +336,7 @@ class CsvConnector(BaseConnector):
             except ValueError:  # no header at all: an empty file
                 header = self._initial_header(config)
                 document = Document.empty(header, self._schema(obj, header), config.delimiter)
-        return document, stat_stamp(st), st.st_mode & 0o7777
+        return document, FileVersion(stamp, fingerprint.digest), st.st_mode & 0o7777
 
     def _apply(self, obj: str, document: Document, ops: Sequence[WriteOp]) -> list[WriteResult]:
         now = datetime.now(UTC)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["Fingerprint", "StatStamp", "fingerprint_handle", "stat_stamp"]
+__all__ = ["FileVersion", "Fingerprint", "StatStamp", "fingerprint_handle", "stat_stamp", "unchanged_since"]
 
 _CHUNK = 1 << 20
 
@@ -51,3 +52,28 @@ def fingerprint_handle(handle: BinaryIO) -> tuple[Fingerprint, StatStamp]:
         digest.update(chunk)
     handle.seek(0)
     return Fingerprint(st.st_size, st.st_mtime_ns, digest.hexdigest()[:32]), stat_stamp(st)
+
+
+@dataclass(frozen=True, slots=True)
+class FileVersion:
+    """The version of a file a writer read: what must still be there when it replaces the file."""
+
+    stamp: StatStamp
+    digest: str
+
+
+def unchanged_since(path: Path, version: FileVersion | None) -> bool:
+    """Whether ``path`` is still ``version`` (None: still missing).
+
+    Stat first (cheap, catches nearly everything); if stat agrees, the content hash decides,
+    because timestamps can be coarser than two quick writes of the same size.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return version is None
+    with handle:
+        if version is None or stat_stamp(os.fstat(handle.fileno())) != version.stamp:
+            return False
+        fingerprint, _ = fingerprint_handle(handle)
+    return fingerprint.digest == version.digest

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from connectors.csvfile import CsvConnector, CsvObjectConfig
+from connectors.csvfile import CsvConnector, CsvObjectConfig, fingerprint
 from connectors.csvfile.document import Document
-from connectors.csvfile.fingerprint import StatStamp
+from connectors.csvfile.fingerprint import FileVersion, StatStamp
 from syncengine.connector import Capability, WriteOp
 from syncengine.errors import AuthError, ConfigError, NotFoundError, SyncEngineError, ValidationError
 
@@ -328,3 +328,29 @@ def test_our_own_writers_take_turns_threads_and_processes(tmp_path: Path) -> Non
         process.join()
         assert process.exitcode == 0
     assert len(rows_of(make(path))) == 5 * 15
+
+
+def test_an_edit_hidden_from_stat_is_caught_by_the_content_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coarse timestamps: the other writer's edit leaves size and times as they were."""
+    path = tmp_path / "clients.csv"
+    path.write_text("id,name\n1,Ann\n2,Bob\n", encoding="utf-8")
+    connector = make(path, columns={})
+    monkeypatch.setattr(fingerprint, "stat_stamp", lambda st: StatStamp(st.st_ino, st.st_size, 0, 0))
+    original = CsvConnector._load_document
+    calls = 0
+
+    def load_then_same_size_edit(self: CsvConnector, obj: str) -> tuple[Document, FileVersion | None, int | None]:
+        nonlocal calls
+        calls += 1
+        loaded = original(self, obj)
+        if calls == 1:
+            with path.open("r+", encoding="utf-8") as handle:  # in place: same inode, same size
+                handle.write("id,name\n1,Ann\n2,Bea\n")
+        return loaded
+
+    monkeypatch.setattr(CsvConnector, "_load_document", load_then_same_size_edit)
+    connector.update("clients", "1", {"name": "Ana"}, "u")
+    assert calls == 2
+    assert path.read_text(encoding="utf-8") == "id,name\n1,Ana\n2,Bea\n"
