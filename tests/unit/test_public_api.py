@@ -1,0 +1,27 @@
+"""The public surface of the engine, pinned: it changes only on purpose (and with this file)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    'syncengine.records': ['Money', 'Record', 'canonical_bytes', 'canonical_bytes_stdlib', 'canonical_decimal', 'decode_value', 'encode_value', 'fields_hash', 'from_json', 'get_path', 'set_path', 'to_json'],
+    'syncengine.connector': ['BaseConnector', 'Capability', 'Connector', 'FieldSpec', 'FieldType', 'ObjectSpec', 'Page', 'WriteOp', 'WriteResult'],
+    'syncengine.errors': ['AuthError', 'ConfigError', 'ConfigErrors', 'ConflictError', 'ConnectorError', 'NotFoundError', 'RateLimitedError', 'RecordError', 'SyncEngineError', 'TransientError', 'UnsupportedError', 'ValidationError'],
+    'syncengine.incremental': ['Watermark', 'advance', 'decode_cursor', 'encode_cursor'],
+    'syncengine.tokens': ['MemoryTokenStore', 'TokenSlot', 'TokenStore'],
+    'syncengine.reconcile': ['Action', 'MassDeleteError', 'PairOptions', 'PairReport', 'PairSync', 'RunReport', 'describe_change', 'run_pipeline'],
+    'syncengine.mapping': ['CompiledMapping', 'FieldMapping', 'NO_REFS', 'PairMapping', 'RecordMappingError', 'RefResolver', 'Side', 'Transform', 'UnresolvedRef', 'load_mapping'],
+    'syncengine.ledger': ['Conflict', 'ConflictNotOpenError', 'CursorInfo', 'Failure', 'Intent', 'IntentWrite', 'LeaseInfo', 'Ledger', 'LedgerError', 'LedgerTransaction', 'LinkConflictError', 'LinkState', 'LinkWrite', 'RunInfo', 'Side', 'WebhookEventInfo'],
+    'syncengine.config': ['Config', 'ConnectorConfig', 'ConnectorFactory', 'PipelineConfig', 'Safety', 'connector_types', 'load_config'],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_names_are_pinned(module: str) -> None:
+    loaded = importlib.import_module(module)
+    assert sorted(loaded.__all__) == PUBLIC[module]
+    for name in loaded.__all__:
+        assert hasattr(loaded, name), f"{module}.{name} is exported but missing"
