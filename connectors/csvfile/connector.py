@@ -402,12 +402,14 @@ class CsvConnector(BaseConnector):
 
     def _apply_update(self, obj: str, document: Document, key: str, fields: Mapping[str, Any], now: datetime) -> Record:
         config = self.configs[obj]
-        if config.key in fields and fields[config.key] is not None:
+        if config.key in fields:
+            given = fields[config.key]
             kind = column_types(config).get(config.key, "string")
-            if self._cell(obj, config.key, fields[config.key], kind) != key:
+            if given is not None and given != "" and self._cell(obj, config.key, given, kind) != key:
                 raise ValidationError(
                     "the key of a row cannot change", connector=self.name, obj=obj, key=key, field=config.key
                 )
+            fields = {name: value for name, value in fields.items() if name != config.key}
         cells = self._changed_cells(obj, document, document.cells(key), fields, now, key)
         document.set_cells(key, cells)
         return document.schema.to_record(cells)

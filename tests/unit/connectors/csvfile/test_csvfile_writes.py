@@ -103,6 +103,8 @@ def test_missing_keys_and_changed_keys(tmp_path: Path) -> None:
         connector.delete("clients", "2")
     with pytest.raises(ValidationError):
         connector.update("clients", "1", {"id": "9"}, "u")
+    connector.update("clients", "1", {"id": None, "age": 2}, "u")  # a key left empty is no change
+    assert rows_of(connector)["1"]["age"] == 2
 
 
 def test_a_failed_replace_leaves_the_old_file_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
