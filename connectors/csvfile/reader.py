@@ -83,7 +83,9 @@ def _read_chunks(
     line = reader.line_num
     chunk = Chunk()
     records, errors = chunk.records, chunk.errors
+    append = records.append
     rows = 0
+    room = page_size
     for row in reader:
         start = line + 1
         line = reader.line_num
@@ -109,7 +111,7 @@ def _read_chunks(
                 except ValueError:
                     errors.append(_as_error(schema, row, start))
                 else:
-                    records.append(
+                    append(
                         Record(
                             key,
                             fields,
@@ -117,11 +119,16 @@ def _read_chunks(
                             archive_index is not None and is_truthy(row[archive_index]),
                         )
                     )
+                room -= 1
+                if room:
+                    continue
         if len(records) + len(errors) >= page_size:
             chunk.rows = rows
             yield chunk
             chunk = Chunk()
             records, errors = chunk.records, chunk.errors
+            append = records.append
+            room = page_size
     chunk.rows = rows
     yield chunk
 
