@@ -19,14 +19,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncengine.connector import BaseConnector, Capability, FieldSpec, ObjectSpec, Page, WriteOp, WriteResult
-from syncengine.errors import ConfigError, ConnectorError, NotFoundError, UnsupportedError, ValidationError
+from syncengine.errors import (
+    ConfigError,
+    ConnectorError,
+    NotFoundError,
+    RecordError,
+    UnsupportedError,
+    ValidationError,
+)
 from syncengine.incremental import advance, decode_cursor, encode_cursor
 from syncengine.records import Record
 
 from .config import SqlObjectConfig, normalize_url, parse_config
 from .errors import map_error
 from .gc_pause import collector_paused
-from .rows import record_reader
+from .rows import read_rows, record_reader
 from .table import TableInfo, resolve_table
 from .writes import (
     IN_CHUNK,
@@ -159,25 +166,25 @@ class SqlConnector(BaseConnector):
         key = info.key
         stamped = info.updated_at
         if stamped is None:
-            for records in self._keyset(obj, info, None, [key], config.batch_size):
-                yield Page(records, FULL_LISTING, full=True)
+            for records, errors in self._keyset(obj, info, None, [key], config.batch_size):
+                yield Page(records, FULL_LISTING, errors, full=True)
             return
         full = mark is None
         if full:
             # Rows never stamped can only be seen by a full listing, in key order.
-            for records in self._keyset(obj, info, stamped.is_(None), [key], config.batch_size, always=False):
-                yield Page(records, FULL_LISTING, full=True)
+            for records, errors in self._keyset(obj, info, stamped.is_(None), [key], config.batch_size, always=False):
+                yield Page(records, FULL_LISTING, errors, full=True)
             condition: sa.ColumnElement[bool] = stamped.is_not(None)
         else:
             assert mark is not None
             lower = mark.lower_bound(timedelta(seconds=config.overlap_seconds))
             condition = stamped >= info.codecs[stamped.name].to_db(lower)
         last_cursor = cursor if not full else FULL_LISTING
-        for records in self._keyset(obj, info, condition, [stamped, key], config.batch_size):
+        for records, errors in self._keyset(obj, info, condition, [stamped, key], config.batch_size):
             # Pages come in updated_at order: the last record holds the page's newest change.
             mark = advance(mark, records[-1:], started_at=started_at)
             last_cursor = encode_cursor(mark) if mark is not None else last_cursor
-            yield Page(records, last_cursor, full=full)
+            yield Page(records, last_cursor, errors, full=full)
 
     def _keyset(
         self,
@@ -188,7 +195,7 @@ class SqlConnector(BaseConnector):
         batch_size: int,
         *,
         always: bool = True,
-    ) -> Iterator[list[Record]]:
+    ) -> Iterator[tuple[list[Record], list[RecordError]]]:
         """Pages in ``order``; each page starts strictly after the previous page's last row.
 
         With ``always``, yields at least one (possibly empty) page, so a pull has a last cursor.
@@ -209,7 +216,7 @@ class SqlConnector(BaseConnector):
             except sa.exc.SQLAlchemyError as exc:
                 raise map_error(exc, connector=self.name, obj=obj) from exc
             if rows or not yielded:
-                yield [read(row) for row in rows]
+                yield read_rows(info, read, rows)
                 yielded = True
             if len(rows) < batch_size:
                 return
@@ -225,8 +232,8 @@ class SqlConnector(BaseConnector):
                 rows = select_by_keys(connection, info, values, live_only=True)
         except sa.exc.SQLAlchemyError as exc:
             raise map_error(exc, connector=self.name, obj=obj) from exc
-        read = record_reader(info)
-        return [read(rows[v]) for v in values if v in rows]
+        records, _unreadable = read_rows(info, record_reader(info), [rows[v] for v in values if v in rows])
+        return records  # an unreadable row is reported by changes(); here it is simply absent
 
     def find(self, obj: str, field: str, values: Sequence[Any]) -> list[Record]:
         info = self.table(obj)
@@ -252,7 +259,8 @@ class SqlConnector(BaseConnector):
                     stmt = sa.select(info.table).where(info.table.c[field].in_(wanted[start : start + IN_CHUNK]))
                     if live is not None:
                         stmt = stmt.where(live)
-                    found.extend(read(row) for row in connection.execute(stmt.order_by(info.key)))
+                    readable, _unreadable = read_rows(info, read, connection.execute(stmt.order_by(info.key)).all())
+                    found.extend(readable)
         except sa.exc.SQLAlchemyError as exc:
             raise map_error(exc, connector=self.name, obj=obj) from exc
         return found

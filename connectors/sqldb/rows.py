@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from syncengine.errors import RecordError
 from syncengine.records import Record
 
 from .table import TableInfo
 
-__all__ = ["RecordReader", "is_deleted", "record_reader"]
+__all__ = ["RecordReader", "is_deleted", "read_rows", "record_reader"]
+
+#: what a column converter raises on a value it cannot read (text in a DATETIME column, ...).
+UNREADABLE = (ValueError, TypeError, ArithmeticError)
 
 
 def is_deleted(info: TableInfo, value: Any) -> bool:
@@ -56,3 +60,39 @@ def record_reader(info: TableInfo) -> RecordReader:
     exec(compile(source, f"<row reader for table {info.table.name}>", "exec"), namespace)
     convert: Callable[[Sequence[Any]], Record] = namespace["convert"]
     return convert
+
+
+def read_rows(
+    info: TableInfo, read: RecordReader, rows: Sequence[Sequence[Any]]
+) -> tuple[list[Record], list[RecordError]]:
+    """Records of ``rows``; a row with a value its column cannot hold becomes a RecordError.
+
+    Another program may have written anything into a SQLite column ("yesterday" in a DATETIME):
+    that row is reported and skipped, the rest of the page syncs.
+    """
+    try:
+        return [read(row) for row in rows], []
+    except UNREADABLE:
+        pass
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for row in rows:
+        try:
+            records.append(read(row))
+        except UNREADABLE as exc:
+            errors.append(_explain(info, row, exc))
+    return records, errors
+
+
+def _explain(info: TableInfo, row: Sequence[Any], error: Exception) -> RecordError:
+    key = str(row[info.names.index(info.key.name)])
+    for value, (name, codec) in zip(row, info.codecs.items(), strict=True):
+        if codec.from_db is None or value is None:
+            continue
+        try:
+            codec.from_db(value)
+        except UNREADABLE as exc:
+            return RecordError(
+                f"cannot read {value!r} as {codec.kind}: {exc}", key=key, field=name, source=info.table.name
+            )
+    return RecordError(f"cannot read the row: {error}", key=key, source=info.table.name)

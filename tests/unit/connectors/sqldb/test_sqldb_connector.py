@@ -471,3 +471,24 @@ def test_a_created_record_shows_the_values_the_database_filled_in(url: str, raw:
         assert conn.get("clients", [created.key])[0].fields == created.fields
     finally:
         conn.close()
+
+
+def test_a_row_another_program_filled_with_garbage_is_a_record_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'data.db'}"
+    conn = connector(url, updated_at="updated_at", columns={"name": "string", "balance": "decimal", "seen": "datetime"})
+    try:
+        good = conn.create("clients", {"name": "good"}, "g")
+        bad = conn.create("clients", {"name": "bad"}, "b")
+        engine = sa.create_engine(url)
+        with engine.begin() as c:
+            c.execute(sa.text("UPDATE clients SET seen = 'yesterday' WHERE id = :k"), {"k": int(bad.key)})
+        engine.dispose()
+        pages = list(conn.changes("clients", None))
+        records = {r.key for p in pages for r in p.records}
+        errors = [e for p in pages for e in p.errors]
+        assert records == {good.key}
+        (error,) = errors
+        assert error.key == bad.key and error.field == "seen"
+        assert conn.get("clients", [good.key, bad.key])[0].key == good.key
+    finally:
+        conn.close()
