@@ -18,6 +18,7 @@ from syncengine.records import Record
 
 __all__ = [
     "BaseConnector",
+    "BatchConnector",
     "Capability",
     "Connector",
     "FieldSpec",
@@ -257,3 +258,30 @@ class BaseConnector:
 
     def close(self) -> None:
         return None
+
+
+class BatchConnector(BaseConnector):
+    """For connectors whose natural unit of writing is a batch (a file rewrite, a transaction):
+    a single write is a batch of one, and its error is raised rather than returned."""
+
+    def write_batch(self, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        raise NotImplementedError
+
+    def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("create", None, fields, idempotency_key))
+
+    def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
+        return self._one(obj, WriteOp("update", key, fields, idempotency_key))
+
+    def delete(self, obj: str, key: str) -> None:
+        self._one(obj, WriteOp("delete", key, {}, f"delete:{key}"))
+
+    def archive(self, obj: str, key: str) -> None:
+        self.require(obj, Capability.ARCHIVE)
+        self._one(obj, WriteOp("archive", key, {}, f"archive:{key}"))
+
+    def _one(self, obj: str, op: WriteOp) -> Record:
+        (result,) = self.write_batch(obj, [op])
+        if result.error is not None:
+            raise result.error
+        return result.record if result.record is not None else Record(op.key or "", deleted=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from syncengine.connector import (
-    BaseConnector,
+    BatchConnector,
     Capability,
     FieldSpec,
     FieldType,
@@ -60,7 +60,7 @@ class _FileChanged(Exception):
     """Another writer replaced or modified the file after we read it."""
 
 
-class CsvConnector(BaseConnector):
+class CsvConnector(BatchConnector):
     def __init__(self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000) -> None:
         self.name = name
         self.configs = dict(objects)
@@ -251,25 +251,6 @@ class CsvConnector(BaseConnector):
         return parser(text) if parser is not None else text
 
     # -- writing -------------------------------------------------------------------------------
-
-    def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
-        return self._one(obj, WriteOp("create", None, fields, idempotency_key))
-
-    def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
-        return self._one(obj, WriteOp("update", key, fields, idempotency_key))
-
-    def delete(self, obj: str, key: str) -> None:
-        self._one(obj, WriteOp("delete", key, {}, f"delete:{key}"))
-
-    def archive(self, obj: str, key: str) -> None:
-        self.require(obj, Capability.ARCHIVE)
-        self._one(obj, WriteOp("archive", key, {}, f"archive:{key}"))
-
-    def _one(self, obj: str, op: WriteOp) -> Record:
-        (result,) = self.write_batch(obj, [op])
-        if result.error is not None:
-            raise result.error
-        return result.record if result.record is not None else Record(op.key or "", deleted=True)
 
     def write_batch(self, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """All ops in one atomic rewrite of the file; a bad op gets its error, the rest apply."""

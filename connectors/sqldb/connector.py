@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from syncengine.connector import BaseConnector, Capability, FieldSpec, ObjectSpec, Page, WriteOp, WriteResult
+from syncengine.connector import BatchConnector, Capability, FieldSpec, ObjectSpec, Page, WriteOp, WriteResult
 from syncengine.errors import (
     ConfigError,
     ConnectorError,
@@ -56,7 +56,7 @@ FULL_LISTING = encode_cursor(None, listing="full")
 WRITE_OPTION = "syncengine_write"
 
 
-class SqlConnector(BaseConnector):
+class SqlConnector(BatchConnector):
     def __init__(
         self,
         name: str,
@@ -273,25 +273,6 @@ class SqlConnector(BaseConnector):
             return None  # a key of the wrong shape names no row
 
     # -- writing -------------------------------------------------------------------------------
-
-    def create(self, obj: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
-        return self._one(obj, WriteOp("create", None, fields, idempotency_key))
-
-    def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
-        return self._one(obj, WriteOp("update", key, fields, idempotency_key))
-
-    def delete(self, obj: str, key: str) -> None:
-        self._one(obj, WriteOp("delete", key, {}, f"delete:{key}"))
-
-    def archive(self, obj: str, key: str) -> None:
-        self.require(obj, Capability.ARCHIVE)
-        self._one(obj, WriteOp("archive", key, {}, f"archive:{key}"))
-
-    def _one(self, obj: str, op: WriteOp) -> Record:
-        (result,) = self.write_batch(obj, [op])
-        if result.error is not None:
-            raise result.error
-        return result.record if result.record is not None else Record(op.key or "", deleted=True)
 
     def write_batch(self, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """All ops in one transaction; a rejected op is replayed alone and fails alone."""

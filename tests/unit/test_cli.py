@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ from typer.testing import CliRunner
 import syncengine.config as config_module
 from syncengine.cli import app
 from syncengine.connector import BaseConnector, ObjectSpec
+from tests.fixtures.mappings.helpers import expectations
 from tests.fixtures.mappings.specs import left_specs, right_specs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mappings"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
-EXPECT = re.compile(r"^# expect: (\d+):(\d+) (.+)$")
 
 
 class SpecOnlyConnector(BaseConnector):
@@ -59,16 +58,6 @@ def write_config(tmp_path: Path, mapping: Path, extra: str = "") -> Path:
         f"pipelines:\n  - {{name: p, left: crm, right: billing, mapping: \"{mapping}\"}}\n{extra}"
     )
     return config
-
-
-def expectations(path: Path) -> list[tuple[int, int, str]]:
-    found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = EXPECT.match(line)
-        if not match:
-            break
-        found.append((int(match[1]), int(match[2]), match[3]))
-    return found
 
 
 def test_good_mapping_validates(runner: CliRunner, tmp_path: Path) -> None:

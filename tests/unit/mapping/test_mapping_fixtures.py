@@ -5,28 +5,17 @@ The fixtures are self-describing so the CLI tests (``syncengine validate`` exits
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from syncengine.errors import ConfigErrors
 from syncengine.mapping import load_mapping
+from tests.fixtures.mappings.helpers import expectations
 from tests.fixtures.mappings.specs import LEFT_SPECS, RIGHT_SPECS
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "mappings"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
-EXPECT = re.compile(r"^# expect: (\d+):(\d+) (.+)$")
-
-
-def expectations(path: Path) -> list[tuple[int, int, str]]:
-    found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = EXPECT.match(line)
-        if not match:
-            break
-        found.append((int(match[1]), int(match[2]), match[3]))
-    return found
 
 
 def test_there_are_enough_bad_fixtures() -> None:
