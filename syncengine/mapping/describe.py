@@ -78,7 +78,7 @@ def describe_mapping(
         lines.append("|---|---|---|---|---|---|")
         for entry in pair.get("fields", []):
             field = spec.field_at(entry["left"]) if spec is not None else None
-            kind = field.type if field is not None else ""
+            kind: str = field.type if field is not None else ""
             if field is not None and field.read_only:
                 kind += ", read-only"
             flows = _ARROWS[entry.get("direction", direction)]
