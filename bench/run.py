@@ -112,7 +112,8 @@ def change_one_percent(path: Path, seed: int = 7) -> int:
 
 def measure(argv: list[str], label: str) -> dict[str, Any]:
     """Run a child process; its wall time and peak RSS (from wait4's rusage)."""
-    print(f"  {label}: {' '.join(argv[-4:])}", flush=True)
+    shown = argv[argv.index("sync"):] if "sync" in argv else argv[1:]
+    print(f"  {label}: {' '.join(shown)}", flush=True)
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
