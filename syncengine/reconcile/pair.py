@@ -248,7 +248,7 @@ class PairSync:
                 full = False  # a keyless bad record: its absence proves nothing
             else:
                 protected |= errors
-            seen_keys.update(r.key for r in records)
+            records = _first_sight(records, seen_keys)
             for item in self._observe_page("right", records):
                 changes[item.key] = item
             self._count("right", len(records))
@@ -360,7 +360,7 @@ class PairSync:
             else:
                 protected |= errors
             if full:
-                seen_keys.update(r.key for r in records)
+                records = _first_sight(records, seen_keys)
             seen = self._observe_page("left", records)
             for start in range(0, len(seen), self.options.batch_size):
                 self._process_left(seen[start:start + self.options.batch_size], right_changes)
@@ -633,6 +633,14 @@ class PairSync:
         batch = self.options.batch_size
         for start in range(0, len(self.deferred_deletes), batch):
             self.applier.apply(self.deferred_deletes[start:start + batch])
+
+
+def _first_sight(records: list[Record], seen_keys: set[str]) -> list[Record]:
+    """Records not listed earlier in this pull (a paged listing can repeat one when records
+    shift between pages); ``seen_keys`` learns them. Keeps the linked-records count exact."""
+    fresh = [r for r in records if r.key not in seen_keys]
+    seen_keys.update(r.key for r in fresh)
+    return fresh
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
