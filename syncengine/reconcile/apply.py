@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -138,7 +138,6 @@ class Applier:
         dry_run: bool,
         pending_creates: dict[tuple[Side, str], PendingWrite],
         referenced: bool = True,
-        on_committed: Callable[[], None] | None = None,
     ) -> None:
         self.ledger = ledger
         self.pipeline = pipeline
@@ -150,7 +149,6 @@ class Applier:
         self.pending_creates = pending_creates
         #: whether another pair refs this one (only then must new links reach the ref cache).
         self.referenced = referenced
-        self.on_committed = on_committed
         self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
 
     # -- planning one work item into write ops ---------------------------------------------
@@ -197,7 +195,7 @@ class Applier:
             try:
                 self._ops_for(item)
             except (RecordMappingError, UnresolvedRef) as exc:
-                self._fail(item, f"cannot render: {exc}")
+                item.error = f"cannot render: {exc}"
                 if self.dry_run:
                     self.report.add(Action("error", None, work.left_key, work.right_key, note=str(exc)))
                     continue
@@ -366,6 +364,12 @@ class Applier:
                 if back:
                     follow_ups.append((left_key, right_key, left_hash, right_hash, other_side(side),
                                        {**common, **back}, back))
+                    # Until the write-back commits, the created side counts as unseen, so that if
+                    # it fails the next run carries the assigned values across after all.
+                    if side == "left":
+                        left_hash = ""
+                    else:
+                        right_hash = ""
             links.append(LinkWrite(left_key, right_key, common, left_hash or "", right_hash or "", status,
                                    common_json=self._known_json(work, common)))
             if self.referenced:
@@ -389,8 +393,6 @@ class Applier:
             self.refs.learn(self.pair.name, left_key, right_key)
         if follow_ups:
             self._apply_write_backs(follow_ups)
-        if self.on_committed is not None:
-            self.on_committed()
 
     def _apply_write_backs(
         self, follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]]
@@ -417,9 +419,6 @@ class Applier:
             if seen is not None and seen.common is common:
                 return seen.common_json
         return None
-
-    def _fail(self, item: _Planned, message: str) -> None:
-        item.error = message
 
     @staticmethod
     def _where(work: Work) -> str:
