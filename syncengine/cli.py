@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -64,6 +65,16 @@ def _main(
     configure_logging(log_level, json=json_logs)
 
 
+def _error(message: object) -> None:
+    """An error line on stderr; the message is text, never markup (``[freshbooks]`` stays)."""
+    err.print(f"[red]error[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def _row(table: Table, *cells: object) -> None:
+    """A table row of plain text: values such as invoice lines hold brackets rich would parse."""
+    table.add_row(*(escape(str(cell)) for cell in cells))
+
+
 def _when(value: Any) -> str:
     """A timestamp to the second, for tables."""
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
@@ -72,7 +83,7 @@ def _when(value: Any) -> str:
 def _config_errors(exc: ConfigError | ConfigErrors) -> None:
     errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
     for error in errors:
-        err.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+        _error(error)
 
 
 @contextmanager
@@ -101,7 +112,7 @@ def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, An
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
     except AuthError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        _error(exc)
         raise typer.Exit(EXIT_CONFIG) from None
 
 
@@ -118,7 +129,7 @@ def init(
     for name in ("config.yaml", "clients.mapping.yaml", "clients.csv"):
         target = directory / name
         if target.exists() and not force:
-            err.print(f"[yellow]skip[/yellow] {target} exists (use --force to overwrite)")
+            err.print(f"[yellow]skip[/yellow] {escape(str(target))} exists (use --force to overwrite)")
             continue
         with resources.as_file(starter / name) as src:
             shutil.copyfile(src, target)
@@ -173,12 +184,12 @@ def _summary(report: RunReport, title: str) -> None:
         def both(kind: str, c: Any = c) -> str:
             left, right = c.get(f"{kind}_left", 0), c.get(f"{kind}_right", 0)
             return f"←{left} →{right}" if left or right else "0"
-        table.add_row(pair.pair, both("created"), both("updated"), both("deleted"), both("archived"),
+        _row(table, pair.pair, both("created"), both("updated"), both("deleted"), both("archived"),
                       str(c.get("linked", 0)), str(c.get("conflicts", 0)), str(c.get("errors", 0)))
     out.print(table)
     out.print("[dim]← written on the left side, → written on the right side[/dim]")
     for error in report.errors + [e for p in report.pairs for e in p.errors][:50]:
-        err.print(f"[red]error[/red] {error}", highlight=False)
+        _error(error)
 
 
 def _describe_diff(diff: dict[str, tuple[Any, Any]], pair: Any, side: str | None, most: int = 8) -> str:
@@ -218,7 +229,7 @@ def plan(
                 if shown >= limit:
                     break
                 changes = _describe_diff(action.diff, compiled, action.side)
-                table.add_row(pair.pair, action.kind, action.side or "", action.left_key or "",
+                _row(table, pair.pair, action.kind, action.side or "", action.left_key or "",
                               action.right_key or "", changes or action.note)
                 shown += 1
         out.print(table)
@@ -264,7 +275,7 @@ def sync(
                     progress=on_progress,
                 )
             except SyncEngineError as exc:
-                err.print(f"[red]error[/red] {exc}", highlight=False)
+                _error(exc)
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None
         _summary(report, f"sync {pipe.name} ({report.mode})")
         out.print(f"{report.writes} writes, run {report.run_id}")
@@ -281,14 +292,14 @@ def status(config: ConfigOpt = Path("config.yaml")) -> None:
         for column in ("pipeline", "pair", "side", "cursor", "updated"):
             cursors.add_column(column, overflow="ellipsis", no_wrap=column != "cursor")
         for c in ledger.cursors():
-            cursors.add_row(c.pipeline, c.pair, c.side, c.cursor or "", _when(c.updated_at))
+            _row(cursors, c.pipeline, c.pair, c.side, c.cursor or "", _when(c.updated_at))
         out.print(cursors)
         runs = Table(title="last runs")
         for column in ("id", "pipeline", "mode", "status", "started", "finished", "counts"):
             runs.add_column(column, overflow="fold")
         for r in ledger.recent_runs(limit=10):
             counts = ", ".join(f"{k}={v}" for k, v in sorted((r.counts or {}).items()) if v)
-            runs.add_row(str(r.id), r.pipeline, r.mode, r.status or "running", _when(r.started_at),
+            _row(runs, str(r.id), r.pipeline, r.mode, r.status or "running", _when(r.started_at),
                          _when(r.finished_at), counts)
         out.print(runs)
         open_conflicts = ledger.list_conflicts(status="open")
@@ -308,7 +319,7 @@ def conflicts_list(
         for column in ("id", "pipeline", "pair", "left key", "right key", "fields", "status", "created"):
             table.add_column(column)
         for c in ledger.list_conflicts(status=None if all_ else "open"):
-            table.add_row(str(c.id), c.pipeline, c.pair, c.left_key, c.right_key, ", ".join(c.fields),
+            _row(table, str(c.id), c.pipeline, c.pair, c.left_key, c.right_key, ", ".join(c.fields),
                           c.status + (f" ({c.resolution})" if c.resolution else ""), _when(c.created_at))
         out.print(table)
 
@@ -319,7 +330,7 @@ def conflicts_show(conflict_id: int, config: ConfigOpt = Path("config.yaml")) ->
     with _loaded(config) as (_cfg, ledger):
         c = ledger.get_conflict(conflict_id)
         if c is None:
-            err.print(f"[red]error[/red] no conflict {conflict_id}")
+            _error(f"no conflict {conflict_id}")
             raise typer.Exit(EXIT_CONFIG)
         out.print(f"conflict {c.id}: pipeline {c.pipeline}, pair {c.pair}, left {c.left_key} <-> right "
                   f"{c.right_key}, {c.status}" + (f", {c.resolution} wins" if c.resolution else ""))
@@ -328,7 +339,7 @@ def conflicts_show(conflict_id: int, config: ConfigOpt = Path("config.yaml")) ->
             table.add_column(column, overflow="fold")
         base, left, right = c.base or {}, c.left or {}, c.right or {}
         for name in c.fields:
-            table.add_row(name, str(base.get(name, "∅")), str(left.get(name, "∅")), str(right.get(name, "∅")))
+            _row(table, name, str(base.get(name, "∅")), str(left.get(name, "∅")), str(right.get(name, "∅")))
         out.print(table)
         out.print(f"settle with: syncengine conflicts resolve {c.id} --take left|right")
 
@@ -341,13 +352,13 @@ def conflicts_resolve(
 ) -> None:
     """Settle a conflict; the next sync writes the chosen side's values to the other side."""
     if take not in ("left", "right"):
-        err.print("[red]error[/red] --take must be left or right")
+        _error("--take must be left or right")
         raise typer.Exit(EXIT_CONFIG)
     with _loaded(config) as (_cfg, ledger):
         try:
             c = ledger.resolve_conflict(conflict_id, take)
         except (KeyError, ValueError, LookupError, SyncEngineError) as exc:
-            err.print(f"[red]error[/red] {exc}")
+            _error(exc)
             raise typer.Exit(EXIT_CONFIG) from None
         out.print(f"conflict {c.id} resolved: {take} wins; the next `syncengine sync` applies it")
 
@@ -368,12 +379,12 @@ def auth_freshbooks(
         if connector is None and len(names) == 1:
             connector = names[0]
         if connector not in names:
-            err.print(f"[red]error[/red] name the FreshBooks connector with --connector (one of: {names})")
+            _error(f"name the FreshBooks connector with --connector (one of: {', '.join(names)})")
             raise typer.Exit(EXIT_CONFIG)
         try:
             authorize(dict(cfg.connectors[connector].options), ledger, port=port, open_browser=browser)
         except (AuthError, ConfigError) as exc:
-            err.print(f"[red]error[/red] {exc}")
+            _error(exc)
             raise typer.Exit(EXIT_CONFIG) from None
         out.print("[green]authorized[/green]: tokens stored in the ledger")
 

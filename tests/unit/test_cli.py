@@ -108,3 +108,21 @@ def test_init_writes_a_starter_that_validates(tmp_path: Path) -> None:
     assert validated.exit_code == 0, validated.output
     again = runner.invoke(app, ["init", str(tmp_path)])
     assert "exists" in again.output
+
+
+def test_bracketed_text_is_printed_as_text_not_markup(runner: CliRunner, tmp_path: Path) -> None:
+    config = write_config(tmp_path, FIXTURES / "good.yaml", '"[/oops]": 1\n')
+    result = runner.invoke(app, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "unknown key '[/oops]'" in result.output
+
+
+def test_plan_shows_values_that_look_like_markup(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text(csv_file.read_text().replace("Ada,Lovelace", "[/b] Ada,[red]Lovelace"))
+    result = runner.invoke(app, ["plan", "-c", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    cells = " ".join(part.strip(" │") for part in result.output.splitlines())  # the table wraps long cells
+    assert "[/b] Ada" in cells and "[red]Lovelace" in cells
