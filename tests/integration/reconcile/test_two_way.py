@@ -257,3 +257,30 @@ def test_plan_writes_nothing(make_world: MakeWorld) -> None:
     assert set(world.right.rows()) == {"c2"}
     assert world.links() == {}
     assert world.ledger.get_cursor("world", "clients", "left") is None
+
+
+def test_a_malformed_csv_row_is_reported_left_alone_and_never_taken_for_a_delete(
+        make_world: MakeWorld) -> None:
+    world = make_world()
+    if not isinstance(world.left, CsvStore):
+        pytest.skip("a CSV-side behaviour")
+    for i in range(1, 4):
+        world.left.insert(client(i))
+    world.sync()
+    # c2's row is broken by hand (a balance that is not a number); a new row c4 is added.
+    text = world.left.path.read_text().replace("2.25", "two dollars")
+    world.left.path.write_text(text)
+    world.left.insert(client(4))
+    broken_line = next(n for n, line in enumerate(world.left.path.read_text().splitlines(), 1)
+                       if "two dollars" in line)
+    report = world.sync()
+    assert not report.ok
+    errors = report.pairs[0].errors
+    assert any(f"clients.csv:{broken_line}" in e and "c2" in e for e in errors), errors
+    assert "c4" in world.right.rows(), "the rest syncs"
+    assert "c2" in world.right.rows(), "an unreadable row is not a deleted row"
+    assert "two dollars" in world.left.path.read_text(), "the bad row is left as it was"
+    # Once it is mended, it syncs like any other change.
+    world.left.path.write_text(world.left.path.read_text().replace("two dollars", "7.50"))
+    assert world.sync().ok
+    assert Decimal(str(world.right.rows()["c2"]["balance"])) == Decimal("7.50")
