@@ -400,7 +400,6 @@ def sandbox_freshbooks(
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
     from connectors.freshbooks.sandbox import run_sandbox
 
-    out.print(f"FreshBooks sandbox on http://127.0.0.1:{port} (Ctrl-C to stop)")
     run_sandbox(port=port, seed=seed, state_file=str(state) if state else None, token_ttl=token_ttl,
                 requests_per_minute=requests_per_minute)
 

@@ -13,7 +13,8 @@ Claims, and why some are not:
 * ``ARCHIVE`` is not claimed: in FreshBooks an archived record (vis_state 2) stays listed and
   readable, while the contract expects archive to hide it. The connector reports archived
   records as live with ``vis_state: 2`` so a mapping can see them.
-* no ``settable_change_time``: FreshBooks stamps its own change times.
+* ``settable_change_time`` through the sandbox's clock: an edit "made three days ago" is made
+  with the sandbox's clock set back, as if it had happened then.
 * no ``idempotent_create``: FreshBooks takes no idempotency key.
 """
 
@@ -68,6 +69,7 @@ def _make(obj: str, prepare: Prepare | None, holder: dict[str, Any]) -> Callable
             try:
                 holder.clear()
                 holder.update(prepare(connector, sb) if prepare else {})
+                holder["_sandbox"] = sb
                 yield connector, obj
             finally:
                 connector.close()
@@ -95,8 +97,11 @@ def _unreachable(env: SubjectEnv) -> Iterator[tuple[Connector, str]]:
         connector.close()
 
 
-def _external_edit(fields: Callable[[Record], dict[str, Any]]) -> Callable[..., Mapping[str, Any]]:
-    """Another program changes the record: a second connector on the same sandbox and token store."""
+def _external_edit(
+    fields: Callable[[Record], dict[str, Any]], holder: dict[str, Any]
+) -> Callable[..., Mapping[str, Any]]:
+    """Another program changes the record: a second connector on the same sandbox and token store.
+    An edit ``at`` a past time is made with the sandbox's clock set back to it."""
 
     def edit(connector: Connector, obj: str, key: str, at: datetime | None) -> Mapping[str, Any]:
         assert isinstance(connector, FreshBooksConnector)
@@ -109,12 +114,17 @@ def _external_edit(fields: Callable[[Record], dict[str, Any]]) -> Callable[..., 
             store=connector.auth.store,
             clock=connector._clock,
         )
+        sandbox: SandboxServer = holder["_sandbox"]
         try:
             (current,) = other.get(obj, [key])
             changed = fields(current)
+            if at is not None:
+                sandbox.set_now(at)
             other.update(obj, key, changed, f"external-{key}")
             return changed
         finally:
+            if at is not None:
+                sandbox.set_now(datetime.now(UTC))
             other.close()
 
     return edit
@@ -167,10 +177,11 @@ def _subject(
         sample_fields=lambda n: sample(holder, n),
         changed_fields=change,
         invalid_fields=lambda: invalid(holder),
-        external_edit=_external_edit(change),
+        external_edit=_external_edit(change, holder),
         capabilities=BASE | extra,
         unreachable=_unreachable if obj == "clients" else None,
         managed_fields=managed,
+        settable_change_time=True,
     )
 
 
