@@ -205,8 +205,10 @@ class Applier:
             for item in planned:
                 if item.error:
                     continue
-                for side in item.ops:
+                for side, op in item.ops.items():
                     self.report.add(self._action(item, side))
+                    if op.kind == "create" and self.referenced:
+                        self._learn_planned(item.work, side)
                 if not item.ops and item.work.link is None:
                     self.report.add(Action("link", None, item.work.left_key, item.work.right_key,
                                            note=item.work.note))
@@ -231,6 +233,16 @@ class Applier:
                 ):
                     p.error = f"{side} {result.op.kind} failed: {result.error}"
         self._commit(planned)
+
+    def _learn_planned(self, work: Work, side: Side) -> None:
+        """In a plan, a record the plan creates can be referred to by the pairs planned after it
+        (an invoice of a client created in the same sync): it gets a placeholder key."""
+        source = work.left_key if side == "right" else work.right_key
+        placeholder = f"<new {self.pair.name} for {source}>"
+        if side == "right" and source is not None:
+            self.refs.learn(self.pair.name, source, placeholder)
+        elif source is not None:
+            self.refs.learn(self.pair.name, placeholder, source)
 
     def _begin_intents(self, planned: list[_Planned]) -> None:
         """One intent row per side for the whole batch, committed before any remote call; its

@@ -67,6 +67,7 @@ class PairSync:
         options: PairOptions,
         progress: ProgressFn | None = None,
         referenced: bool = True,
+        refs: LedgerRefs | None = None,
     ) -> None:
         self.ledger = ledger
         self.pipeline = pipeline
@@ -76,7 +77,8 @@ class PairSync:
         self.options = options
         self.progress = progress
         self.report = PairReport(pair.name)
-        self.refs = LedgerRefs(ledger, pipeline)
+        #: shared by the pairs of one pipeline run, so a pair sees the links made before it.
+        self.refs = refs if refs is not None else LedgerRefs(ledger, pipeline)
         self.names = [f.name for f in pair.fields]
         self._flows_from = {(s, f.name): f.flows_from(s) for f in pair.fields for s in ("left", "right")}
         self._flows_to = {(s, f.name): f.flows_to(s) for f in pair.fields for s in ("left", "right")}

@@ -14,6 +14,7 @@ from syncengine.connector import Connector
 from syncengine.errors import AuthError, ConnectorError, SyncEngineError
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn
+from syncengine.reconcile.refs import LedgerRefs
 
 if TYPE_CHECKING:
     from syncengine.ledger import Ledger
@@ -68,11 +69,12 @@ def run_pipeline(
     if not options.dry_run:
         report.run_id = ledger.start_run(pipeline, mode)
     referenced = {name for pair in mapping.pairs for name in pair.refs}
+    refs = LedgerRefs(ledger, pipeline)
     for pair in mapping.pairs:
         if only_pairs and pair.name not in only_pairs:
             continue
         sync = PairSync(ledger=ledger, pipeline=pipeline, pair=pair, left=left, right=right,
-                        options=options, progress=progress, referenced=pair.name in referenced)
+                        options=options, progress=progress, referenced=pair.name in referenced, refs=refs)
         try:
             report.pairs.append(sync.run())
         except AuthError as exc:

@@ -143,3 +143,23 @@ def test_thousand_clients_two_thousand_invoices_both_ways(pipeline: Pipeline) ->
     assert created["freshbooks_id"], "the id FreshBooks assigned is written back at once"
     assert sb.state.get("clients", created["freshbooks_id"])["organization"] == "Made in the DB"
     assert pipeline.sync().writes == 0
+
+
+def test_a_first_plan_shows_dependent_records_as_creates(tmp_path: Path) -> None:
+    """Invoices refer to clients the same sync creates first: the plan must show them as creates,
+    not as errors for a reference that cannot be resolved yet."""
+    with SandboxServer(seed=3, port=0) as sb:
+        pipe = Pipeline(sb, tmp_path)
+        try:
+            plan = run_pipeline(ledger=pipe.ledger, pipeline=pipe.pipe.name, mapping=pipe.mapping,
+                                left=pipe.config.connector("books", pipe.ledger),
+                                right=pipe.config.connector("db", pipe.ledger), options=PairOptions(dry_run=True))
+            by_pair = {p.pair: p for p in plan.pairs}
+            errors = [a.note for p in plan.pairs for a in p.actions if a.kind == "error"]
+            assert plan.counts.get("errors", 0) == 0, errors
+            for name, obj in (("invoices", "invoices"), ("payments", "payments"), ("time_entries", "time_entries")):
+                creates = [a for a in by_pair[name].actions if a.kind == "create" and a.side == "right"]
+                assert len(creates) == sb.state.count(obj), name
+            assert pipe.rows("clients") == [], "a plan writes nothing"
+        finally:
+            pipe.close()
