@@ -370,6 +370,10 @@ def auth_freshbooks(
     connector: Annotated[str | None, typer.Option(help="The FreshBooks connector's name in the config.")] = None,
     port: Annotated[int, typer.Option(help="Local port for the OAuth redirect.")] = 8976,
     browser: Annotated[bool, typer.Option(help="Open the authorization page in a browser.")] = False,
+    client_id: Annotated[str | None, typer.Option(
+        "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
+    client_secret: Annotated[str | None, typer.Option(
+        "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
 ) -> None:
     """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
     from connectors.freshbooks.auth import authorize
@@ -381,8 +385,13 @@ def auth_freshbooks(
         if connector not in names:
             _error(f"name the FreshBooks connector with --connector (one of: {', '.join(names)})")
             raise typer.Exit(EXIT_CONFIG)
+        options = dict(cfg.connectors[connector].options)
+        if client_id:
+            options["client_id"] = client_id
+        if client_secret:
+            options["client_secret"] = client_secret
         try:
-            authorize(dict(cfg.connectors[connector].options), ledger, port=port, open_browser=browser)
+            authorize(options, ledger, port=port, open_browser=browser)
         except (AuthError, ConfigError) as exc:
             _error(exc)
             raise typer.Exit(EXIT_CONFIG) from None
