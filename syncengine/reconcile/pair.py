@@ -99,6 +99,9 @@ class PairSync:
         self._linked_seen: dict[Side, int] = {"left": 0, "right": 0}
         self._links_at_start = 0
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
+        #: whether a side's pull in this run listed every record: then all its unlinked records
+        #: are among the pulled changes and a match never needs to ask the connector to find.
+        self._listed_all: dict[Side, bool] = {"left": False, "right": False}
 
     # -- helpers -------------------------------------------------------------------------
     def _direction_allows(self, source: Side) -> bool:
@@ -167,12 +170,14 @@ class PairSync:
 
         # Phase 1: the right side's changes, kept by key.
         right_changes, right_cursor, right_full, right_seen, right_protected = self._collect_right()
+        self._listed_all["right"] = right_full
         if right_full:
             self._infer_deletes("right", right_seen, right_protected, right_changes)
         self._recover_intents("right", right_changes)
 
         # Phase 2: the left side, streamed and applied page by page.
         left_cursor, left_full, left_seen, left_protected = self._stream_left(right_changes)
+        self._listed_all["left"] = left_full
         if left_full:
             left_deleted: dict[str, Seen] = {}
             self._infer_deletes("left", left_seen, left_protected, left_deleted)
@@ -596,7 +601,8 @@ class PairSync:
                 missing.append((seen, mk))
         connector = self.connectors[other]
         spec = connector.objects().get(self.objects[other])
-        if missing and len(self.pair.match) == 1 and spec is not None and spec.can(Capability.FIND):
+        if (missing and not self._listed_all[other] and len(self.pair.match) == 1 and spec is not None
+                and spec.can(Capability.FIND)):
             path = self.pair.match[0][1 if other == "right" else 0]
             values = list({get_path(s.fields, self.pair.match[0][0 if side == "left" else 1])
                            for s, _ in missing} - {None})
