@@ -86,6 +86,14 @@ def run_pipeline(
             report.pairs.append(sync.report)
             report.errors.append(f"{pair.name}: {exc}")
             log.error("pair failed", pipeline=pipeline, pair=pair.name, error=str(exc))
+        except Exception as exc:
+            # A bug, or a library error a connector failed to type: what was committed stays
+            # committed, the cursors did not move, and the run is recorded as failed. The rest of
+            # the pipeline is not attempted on top of an unknown state.
+            report.pairs.append(sync.report)
+            report.errors.append(f"{pair.name}: unexpected {type(exc).__name__}: {exc}")
+            log.exception("pair crashed", pipeline=pipeline, pair=pair.name)
+            break
         else:
             log.info("pair done", pipeline=pipeline, pair=pair.name, **dict(sync.report.counts))
     report.finished_at = datetime.now(UTC)

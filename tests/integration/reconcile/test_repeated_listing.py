@@ -71,3 +71,27 @@ def test_a_repeated_record_does_not_hide_a_deletion(tmp_path: Path) -> None:
     assert report.ok, report.errors
     assert right.deleted == ["d"]
     assert report.writes == 1
+
+
+class Broken(PagedStore):
+    def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
+        raise KeyError("a bug in a connector")
+
+
+def test_an_unexpected_error_ends_the_run_as_failed_and_moves_no_cursor(tmp_path: Path) -> None:
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text("pairs:\n  - {name: things, left: things, right: things, fields: "
+                            "[{left: id, right: id}, {left: name, right: name}]}\n")
+    mapping = load_mapping(mapping_file, {"things": SPEC}, {"things": SPEC})
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        report = run_pipeline(ledger=ledger, pipeline="p", mapping=mapping, left=PagedStore("left", {"a": "x"}),
+                              right=Broken("right", {}), options=PairOptions())
+        assert not report.ok
+        assert "unexpected KeyError" in report.errors[0]
+        (run,) = ledger.recent_runs(limit=1)
+        assert run.status == "error"
+        assert ledger.get_cursor("p", "things", "left") is None
+        assert ledger.get_cursor("p", "things", "right") is None
+    finally:
+        ledger.close()
