@@ -57,6 +57,17 @@ def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 def main() -> None:
+    """Runs with the sandbox's settings in the environment, and puts the environment back after,
+    so the next demo (or anything else in this process) does not inherit this ledger."""
+    saved = dict(os.environ)
+    try:
+        _run()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     db = WORK / "freshbooks.db"
