@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/python -m demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check syncengine connectors tests bench
+	$(BIN)/ruff check syncengine connectors tests bench demo
 	$(BIN)/mypy
 
 test: lint
