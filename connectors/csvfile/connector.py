@@ -186,12 +186,7 @@ class CsvConnector(BatchConnector):
                         )
                     pending = chunk
             except UnicodeDecodeError as exc:
-                raise ValidationError(
-                    f"{config.file} is not valid {config.encoding}: {exc.reason} at byte {exc.start}",
-                    connector=self.name,
-                    obj=obj,
-                    hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
-                ) from None
+                raise self._undecodable(obj, exc) from None
             except UnreadableFile as exc:
                 raise self._unreadable(obj, exc) from None
             assert pending is not None, "read_chunks always yields a last chunk"
@@ -220,9 +215,7 @@ class CsvConnector(BatchConnector):
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
         except UnicodeDecodeError as exc:
-            raise ValidationError(
-                f"{config.file} is not valid {config.encoding}: {exc.reason}", connector=self.name, obj=obj
-            ) from None
+            raise self._undecodable(obj, exc) from None
         except UnreadableFile as exc:
             raise self._unreadable(obj, exc) from None
         order = {str(k): i for i, k in enumerate(keys)}
@@ -306,12 +299,7 @@ class CsvConnector(BatchConnector):
             try:
                 document = Document.parse(text, lambda h: self._schema(obj, h), config.delimiter)
             except UnicodeDecodeError as exc:
-                raise ValidationError(
-                    f"{config.file} is not valid {config.encoding}: {exc.reason}",
-                    connector=self.name,
-                    obj=obj,
-                    hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
-                ) from None
+                raise self._undecodable(obj, exc) from None
             except UnreadableFile as exc:
                 raise self._unreadable(obj, exc) from None
             except ValueError:  # no header at all: an empty file
@@ -451,6 +439,15 @@ class CsvConnector(BatchConnector):
                     write_atomically(config.file, document.render(), config.encoding)
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
+
+    def _undecodable(self, obj: str, exc: UnicodeDecodeError) -> ValidationError:
+        config = self.configs[obj]
+        return ValidationError(
+            f"{config.file} is not valid {config.encoding}: {exc.reason} at byte {exc.start}",
+            connector=self.name,
+            obj=obj,
+            hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
+        )
 
     def _unreadable(self, obj: str, exc: UnreadableFile) -> ValidationError:
         return ValidationError(
