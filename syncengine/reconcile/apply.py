@@ -277,11 +277,6 @@ class Applier:
                 for owner in owners[side]:
                     owner.intent_ids.append(intent_id)
 
-    def _hash_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None]:
-        """(key, hash) of ``side`` after this work: from the written record, or as it was."""
-        key, digest, _ = self._state_after(item, side)
-        return key, digest
-
     def _state_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None, dict[str, Any] | None]:
         """(key, hash, common shape if just written) of ``side`` after this work."""
         work = item.work
