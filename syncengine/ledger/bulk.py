@@ -188,17 +188,19 @@ class SqliteBulk:
         ts = sqlite_timestamp(now)
         ids: dict[str, int] = {}
         # Multi-row VALUES so RETURNING hands back the ids (executemany cannot return rows).
-        for chunk in _chunks(_dedupe_intents(writes), _rows_per_statement(dbapi, 6)):
-            values = ",".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+        for chunk in _chunks(_dedupe_intents(writes), _rows_per_statement(dbapi, 7)):
+            values = ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             params: list[Any] = [pipeline, pair, ts]
             for w in chunk:
-                params += (w.side, w.op, w.source_key, w.target_key, w.idempotency_key, to_json(w.payload))
+                params += (w.side, w.op, w.source_key, w.target_key, w.idempotency_key, to_json(w.payload),
+                           None if w.expect is None else to_json(w.expect))
             rows = dbapi.execute(
                 "INSERT INTO intents (pipeline, pair, created_at, side, op, source_key, target_key, "
-                "idempotency_key, payload_json, state) "
+                "idempotency_key, payload_json, expect_json, state) "
                 f"SELECT ?, ?, ?, v.*, 'pending' FROM (VALUES {values}) AS v WHERE true "
                 "ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL, "
-                "payload_json = excluded.payload_json "
+                "payload_json = excluded.payload_json, expect_json = excluded.expect_json, "
+                "created_at = excluded.created_at "
                 "RETURNING id, idempotency_key",
                 params,
             ).fetchall()
@@ -356,12 +358,13 @@ class PostgresBulk:
             for chunk in _chunks(unique, self.chunk):
                 cur.execute(
                     "INSERT INTO intents (pipeline, pair, created_at, side, op, source_key, target_key, "
-                    "idempotency_key, payload_json, state) "
+                    "idempotency_key, payload_json, expect_json, state) "
                     "SELECT %(p)s, %(q)s, %(now)s, u.* , 'pending' FROM unnest(%(side)b::text[], "
-                    "%(op)b::text[], %(sk)b::text[], %(tk)b::text[], %(ik)b::text[], %(pl)b::text[]) "
-                    "AS u(side, op, sk, tk, ik, pl) "
+                    "%(op)b::text[], %(sk)b::text[], %(tk)b::text[], %(ik)b::text[], %(pl)b::text[], "
+                    "%(ex)b::text[]) AS u(side, op, sk, tk, ik, pl, ex) "
                     "ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL, "
-                    "payload_json = excluded.payload_json "
+                    "payload_json = excluded.payload_json, expect_json = excluded.expect_json, "
+                    "created_at = excluded.created_at "
                     "RETURNING id, idempotency_key",
                     {
                         "p": pipeline,
@@ -373,6 +376,7 @@ class PostgresBulk:
                         "tk": [w.target_key for w in chunk],
                         "ik": [w.idempotency_key for w in chunk],
                         "pl": [to_json(w.payload) for w in chunk],
+                        "ex": [None if w.expect is None else to_json(w.expect) for w in chunk],
                     },
                 )
                 ids.update((key, id_) for id_, key in cur.fetchall())

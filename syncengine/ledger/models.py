@@ -129,17 +129,17 @@ class Intent(LedgerTable, table=True):
 
     __tablename__ = "intents"
     __table_args__ = (
-        # Only pending intents are ever looked up by pair; a partial index stays tiny.
+        # Only unfinished intents are ever looked up by pair; a partial index stays tiny.
         sa.Index(
             None,
             "pipeline",
             "pair",
-            sqlite_where=sa.text("state = 'pending'"),
-            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state IN ('pending', 'sent')"),
+            postgresql_where=sa.text("state IN ('pending', 'sent')"),
         ),
         sa.CheckConstraint(SIDE_CHECK, name="side"),
         sa.CheckConstraint("op IN ('create', 'update', 'delete', 'archive')", name="op"),
-        sa.CheckConstraint("state IN ('pending', 'done', 'abandoned', 'failed')", name="state"),
+        sa.CheckConstraint("state IN ('pending', 'sent', 'done', 'abandoned', 'failed')", name="state"),
     )
 
     id: int | None = Field(default=None, sa_column=_id_column())
@@ -151,6 +151,8 @@ class Intent(LedgerTable, table=True):
     target_key: str | None = None
     idempotency_key: str = Field(unique=True)
     payload_json: str = Field(sa_column=_text())
+    #: the common shape the write aims at (creates): how a later run recognises what it made.
+    expect_json: str | None = Field(default=None, sa_column=_text(nullable=True))
     state: str = "pending"
     created_at: datetime = Field(sa_column=_when())
     finished_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

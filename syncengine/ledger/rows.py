@@ -33,7 +33,7 @@ __all__ = [
 Side = Literal["left", "right"]
 LinkStatus = Literal["active", "tombstone"]
 IntentOp = Literal["create", "update", "delete", "archive"]
-IntentState = Literal["pending", "done", "abandoned", "failed"]
+IntentState = Literal["pending", "sent", "done", "abandoned", "failed"]
 
 SIDES: frozenset[str] = frozenset({"left", "right"})
 INTENT_FINAL_STATES: frozenset[str] = frozenset({"done", "abandoned", "failed"})
@@ -96,6 +96,8 @@ class IntentWrite:
     target_key: str | None
     idempotency_key: str
     payload: dict[str, Any]
+    #: the common shape the write aims at (creates), to recognise its record after a crash.
+    expect: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +114,15 @@ class Intent:
     state: IntentState
     created_at: datetime
     finished_at: datetime | None
+    expect_json: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
         return from_json(self.payload_json)
+
+    @property
+    def expect(self) -> dict[str, Any] | None:
+        return from_json(self.expect_json) if self.expect_json is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,13 +210,27 @@ class Ledger:
             return self._bulk.insert_intents(conn.connection.driver_connection, pipeline, pair, writes, utcnow())
 
     def pending_intents(self, pipeline: str, pair: str) -> list[Intent]:
+        """Writes of earlier runs whose outcome is not settled: 'pending' (never sent) and 'sent'."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(intents)
-                .where(intents.c.pipeline == pipeline, intents.c.pair == pair, intents.c.state == "pending")
+                .where(intents.c.pipeline == pipeline, intents.c.pair == pair,
+                       intents.c.state.in_(("pending", "sent")))
                 .order_by(intents.c.id)
             ).all()
         return [_intent(r) for r in rows]
+
+    def mark_intents_sent(self, ids: Sequence[int]) -> None:
+        """The remote calls for these intents are about to be made (committed before they are)."""
+        if not ids:
+            return
+        with self._write() as conn:
+            for start in range(0, len(ids), 5_000):
+                chunk = list(ids[start : start + 5_000])
+                conn.execute(
+                    sa.update(intents).where(intents.c.id.in_(chunk), intents.c.state == "pending")
+                    .values(state="sent")
+                )
 
     def get_intents(self, ids: Sequence[int]) -> list[Intent]:
         """Intents by id (any state), in id order."""
@@ -464,6 +478,7 @@ def _intent(r: Any) -> Intent:
         r.state,
         aware(r.created_at),
         aware_or_none(r.finished_at),
+        r.expect_json,
     )
 
 
