@@ -43,6 +43,9 @@ class Capability(StrEnum):
     DELETES_IN_CHANGES = "deletes_in_changes"
     #: ``find`` can look records up by a field's value (used by match rules).
     FIND = "find"
+    #: a write repeated with the same idempotency key is answered with the first write's result
+    #: (so an interrupted create is replayed rather than looked for).
+    IDEMPOTENT_WRITES = "idempotent_writes"
 
 
 READ_ONLY = frozenset({Capability.LIST, Capability.GET})

@@ -102,14 +102,19 @@ class PairMapping:
 
     def project(self, side: Side, record_fields: Mapping[str, Any], refs: RefResolver) -> dict[str, Any]:
         """The common shape of one record of ``side``: every mapped field by common name (None
-        where the record lacks it). Raises :class:`RecordMappingError` / ``UnresolvedRef``."""
+        where the record lacks it or holds an empty string). Raises :class:`RecordMappingError` / ``UnresolvedRef``."""
         steps = self._steps(side)
         out: dict[str, Any] = {}
         name = ""
         try:
             for name, path, dotted, convert in steps:
                 value = get_path(record_fields, path) if dotted else record_fields.get(path)
-                out[name] = value if convert is None else convert(value, record_fields, refs)
+                if convert is not None:
+                    value = convert(value, record_fields, refs)
+                # "" and null are one value in the common shape: a CSV cell cannot tell them
+                # apart, nor can a nullable text column written by one, so a difference between
+                # them is never a change (nor a reason to write either side).
+                out[name] = None if value == "" else value
         except RecordMappingError as exc:
             raise self._placed(exc, name, side) from None
         except (ValueError, TypeError, ArithmeticError, OverflowError) as exc:

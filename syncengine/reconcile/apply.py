@@ -1,35 +1,36 @@
-"""Applying decisions: intent first, then the remote write, then link + snapshot in one commit.
+"""Carrying decisions out: the one place that writes to connectors and to the ledger.
 
-Every remote write has an intent row committed *before* it happens. If the process dies between
-the remote write and the ledger commit, the next run finds the pending intent and recognises the
-record it created by its payload instead of creating it again (see ``PairSync._recover``). The
-idempotency key of a create is derived from the pair and the source key, so a retried create
-carries the same key (Stripe and other APIs then return the first result).
+Every remote write has its own intent row, committed *before* the call ('pending'), marked
+'sent' just before it and finished ('done', or 'failed' when the system refused it) in the same
+transaction as the link and snapshot that record its result. A write whose outcome is unknown
+(a crash, a timeout) stays 'sent', and the next run settles it before anything is written again
+(see :mod:`syncengine.reconcile.recovery`). Each write's idempotency key is derived from what it
+writes, so a retry of the same write carries the same key and a different write never does.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from syncengine.connector import Connector, WriteOp, WriteResult
-from syncengine.errors import ConnectorError, NotFoundError
+from syncengine.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import Action, PairReport, field_diff
 from syncengine.reconcile.merge import Side, other_side
 from syncengine.reconcile.observe import DELETED, Seen, project_record
+from syncengine.reconcile.recovery import PendingCreate, idempotency_key
 from syncengine.reconcile.refs import LedgerRefs
-from syncengine.records import Record, canonical_bytes
+from syncengine.records import Record, encode_value
 
 if TYPE_CHECKING:
-    from syncengine.ledger import Intent, Ledger, LinkState
+    from syncengine.ledger import Ledger, LinkState
     from syncengine.ledger.rows import LinkStatus
     from syncengine.mapping import PairMapping
+    from syncengine.reconcile.decide import Decision
 
-__all__ = ["Applier", "PendingWrite", "Work", "WriteKind", "expand_intent"]
+__all__ = ["Applier", "Work", "WriteKind"]
 
 WriteKind = Literal["create", "update", "delete", "archive"]
 
@@ -50,6 +51,20 @@ class Work:
     unlink: bool = False
     conflict_id: int | None = None
     note: str = ""
+    #: a write-back of values the other system computed: its own answer is not written back again.
+    follow_up: bool = False
+    #: the open create of an interrupted run whose record this work links (closed on commit).
+    recovered_intent: int | None = None
+
+    @classmethod
+    def of(cls, decision: Decision, link: LinkState | None, left: Seen | None, right: Seen | None) -> Work:
+        work = cls(link, left, right, decision.merged, unlink=decision.unlink, note=decision.reason)
+        for side, (kind, names) in decision.writes.items():
+            if side == "left":
+                work.left_op, work.to_left = kind, names
+            else:
+                work.right_op, work.to_right = kind, names
+        return work
 
     @property
     def left_key(self) -> str | None:
@@ -82,44 +97,14 @@ class Work:
         return self.left or self.right
 
 
-def idempotency_key(pipeline: str, pair: str, side: Side, kind: str, key: str, payload: Any) -> str:
-    """Stable across reruns for the same write, distinct for different writes."""
-    digest = hashlib.sha256()
-    digest.update(f"{pipeline}\0{pair}\0{side}\0{kind}\0{key}\0".encode())
-    if kind != "create":
-        digest.update(canonical_bytes({"p": payload}))
-    return f"se-{digest.hexdigest()[:40]}"
-
-
-@dataclass(frozen=True, slots=True)
-class PendingWrite:
-    """One write of an earlier run whose outcome is unknown: its batch intent is still pending."""
-
-    intent_id: int
-    side: Side
-    kind: str
-    source_key: str
-    idempotency_key: str
-    payload: dict[str, Any]
-
-
-def expand_intent(intent: Intent) -> list[PendingWrite]:
-    """The writes one intent row stands for: a batch row lists its items in its payload."""
-    body = intent.payload
-    items = body.get("items")
-    if not isinstance(items, list):
-        return [PendingWrite(intent.id, intent.side, intent.op, intent.source_key or "", intent.idempotency_key,
-                             body)]
-    return [PendingWrite(intent.id, intent.side, kind, source or "", idem, payload)
-            for kind, source, idem, payload in items]
-
-
 @dataclass(slots=True)
 class _Planned:
     work: Work
     ops: dict[Side, WriteOp] = field(default_factory=dict)
     results: dict[Side, WriteResult] = field(default_factory=dict)
-    intent_ids: list[int] = field(default_factory=list)
+    intent_ids: dict[Side, int] = field(default_factory=dict)
+    #: per side, whether a failed write may still have happened (a timeout, a dropped connection).
+    uncertain: dict[Side, bool] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -136,7 +121,6 @@ class Applier:
         refs: LedgerRefs,
         report: PairReport,
         dry_run: bool,
-        pending_creates: dict[tuple[Side, str], PendingWrite],
         referenced: bool = True,
     ) -> None:
         self.ledger = ledger
@@ -146,7 +130,9 @@ class Applier:
         self.refs = refs
         self.report = report
         self.dry_run = dry_run
-        self.pending_creates = pending_creates
+        #: open creates of interrupted runs to send again under their own key and payload (the
+        #: target honours idempotency keys), by (target side, source key).
+        self.replays: dict[tuple[Side, str], PendingCreate] = {}
         #: whether another pair refs this one (only then must new links reach the ref cache).
         self.referenced = referenced
         self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
@@ -159,23 +145,32 @@ class Applier:
             if kind is None:
                 continue
             target_key = work.left_key if side == "left" else work.right_key
-            other = work.right_key if side == "left" else work.left_key
+            source_key = work.right_key if side == "left" else work.left_key
+            seen = work.seen(side)
+            prior = seen.hash if seen is not None else (
+                (work.link.left_hash if side == "left" else work.link.right_hash) if work.link else None)
+            if kind == "create":
+                replay = self.replays.pop((side, source_key or ""), None)
+                if replay is not None:
+                    # The target answers a repeated key with what it made the first time.
+                    item.ops[side] = WriteOp(kind, None, replay.payload, replay.idempotency_key)
+                    continue
             if kind in ("create", "update"):
                 assert work.merged is not None
-                seen = work.seen(side)
                 payload = self.pair.render(
                     side, work.merged, work.names(side).keys(), self.refs,
                     current=seen.fields if seen else None,
                 )
-                key_for_id = other if kind == "create" else target_key
+                key_for_id = source_key if kind == "create" else target_key
                 op = WriteOp(
                     kind, None if kind == "create" else target_key, payload,
-                    idempotency_key(self.pipeline, self.pair.name, side, kind, key_for_id or "", payload),
+                    idempotency_key(self.pipeline, self.pair.name, side, kind, key_for_id or "", payload,
+                                    None if kind == "create" else prior),
                 )
             else:
                 op = WriteOp(
                     kind, target_key, {},
-                    idempotency_key(self.pipeline, self.pair.name, side, kind, target_key or "", None),
+                    idempotency_key(self.pipeline, self.pair.name, side, kind, target_key or "", None, prior),
                 )
             item.ops[side] = op
 
@@ -225,6 +220,7 @@ class Applier:
                 # The whole batch failed before any result: every op of it is retried next run.
                 for p in batch:
                     p.error = f"{side} write failed: {exc}"
+                    p.uncertain[side] = _uncertain(exc)
                 continue
             for p, result in zip(batch, results, strict=True):
                 p.results[side] = result
@@ -232,6 +228,7 @@ class Applier:
                     isinstance(result.error, NotFoundError) and result.op.kind in ("delete", "archive")
                 ):
                     p.error = f"{side} {result.op.kind} failed: {result.error}"
+                    p.uncertain[side] = _uncertain(result.error)
         self._commit(planned)
 
     def _learn_planned(self, work: Work, side: Side) -> None:
@@ -245,37 +242,30 @@ class Applier:
             self.refs.learn(self.pair.name, placeholder, source)
 
     def _begin_intents(self, planned: list[_Planned]) -> None:
-        """One intent row per side for the whole batch, committed before any remote call; its
-        payload lists every write (kind, source key, idempotency key, payload), which is all a
-        later run needs to recognise what an interrupted batch created."""
+        """One intent row per write, committed before any remote call, then marked 'sent'. A
+        create's row also holds what it aims at (its common names and the merged values), which
+        is all a later run needs to recognise the record it made."""
         from syncengine.ledger import IntentWrite
 
-        items: dict[Side, list[list[Any]]] = {"left": [], "right": []}
-        owners: dict[Side, list[_Planned]] = {"left": [], "right": []}
-        for item in planned:
-            for side, op in item.ops.items():
-                source = (item.work.right_key if side == "left" else item.work.left_key) or ""
-                pending = self.pending_creates.pop((side, source), None) if op.kind == "create" else None
-                if pending is not None:
-                    # Retry the interrupted create under its original idempotency key.
-                    op = WriteOp(op.kind, op.key, op.fields, pending.idempotency_key)
-                    item.ops[side] = op
-                items[side].append([op.kind, source if op.kind == "create" else op.key, op.idempotency_key,
-                                    dict(op.fields)])
-                owners[side].append(item)
         writes: list[IntentWrite] = []
-        sides: list[Side] = []
-        for side in ("left", "right"):
-            if items[side]:
-                kinds = {entry[0] for entry in items[side]}
-                writes.append(IntentWrite(side, "create" if "create" in kinds else items[side][0][0], None, None,
-                                          f"se-batch-{uuid.uuid4().hex}", {"items": items[side]}))
-                sides.append(side)
-        if writes:
-            ids = self.ledger.begin_intents(self.pipeline, self.pair.name, writes)
-            for side, intent_id in zip(sides, ids, strict=True):
-                for owner in owners[side]:
-                    owner.intent_ids.append(intent_id)
+        owners: list[tuple[_Planned, Side]] = []
+        for item in planned:
+            work = item.work
+            for side, op in item.ops.items():
+                source = work.right_key if side == "left" else work.left_key
+                target = work.left_key if side == "left" else work.right_key
+                expect = None
+                if op.kind == "create":
+                    expect = {"names": sorted(work.names(side)), "merged": work.merged or {}}
+                writes.append(IntentWrite(side, op.kind, source, None if op.kind == "create" else target,
+                                          op.idempotency_key, dict(op.fields), expect))
+                owners.append((item, side))
+        if not writes:
+            return
+        ids = self.ledger.begin_intents(self.pipeline, self.pair.name, writes)
+        for (item, side), intent_id in zip(owners, ids, strict=True):
+            item.intent_ids[side] = intent_id
+        self.ledger.mark_intents_sent(sorted(set(ids)))
 
     def _state_after(self, item: _Planned, side: Side) -> tuple[str | None, str | None, dict[str, Any] | None]:
         """(key, hash, common shape if just written) of ``side`` after this work."""
@@ -304,14 +294,16 @@ class Applier:
             return record.key, "", None
         return record.key, digest, common
 
-    def _write_back(self, item: _Planned, side: Side, created: dict[str, Any] | None,
+    def _write_back(self, item: _Planned, side: Side, written: dict[str, Any] | None,
                     merged: dict[str, Any]) -> dict[str, Any]:
-        """Values a system assigned when it created a record (its id, a number, computed totals)
-        that flow back to the side the record came from."""
-        if created is None or item.ops[side].kind != "create":
+        """Values the written system holds after a create or an update that differ from what was
+        agreed: those it assigned or computed (an id, a number, totals, a status). They flow back
+        to the other side in the same run, so derived values never go stale. Compared in the
+        common shape, so a system's own representation of a value ("" for null) is no change."""
+        if written is None or item.work.follow_up or item.ops[side].kind not in ("create", "update"):
             return {}
         source = other_side(side)
-        return {name: value for name, value in created.items()
+        return {name: value for name, value in written.items()
                 if value != merged.get(name) and self.flows(side, source, name)}
 
     def flows(self, source: Side, target: Side, name: str) -> bool:
@@ -323,23 +315,32 @@ class Applier:
 
         links: list[LinkWrite] = []
         drops: list[str] = []
-        batches: set[int] = set()
-        keep_pending: set[int] = set()
+        done: set[int] = set()
+        refused: set[int] = set()
+        redo: set[int] = set()
         cleared: dict[Side, list[str]] = {"left": [], "right": []}
         failures: dict[Side, dict[str, str]] = {"left": {}, "right": {}}
         applied_conflicts: list[int] = []
         learned: list[tuple[str, str]] = []
-        for item in planned:
-            batches.update(item.intent_ids)
         follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]] = []
         for item in planned:
             work = item.work
             source = work.source
             if item.error is not None:
-                if any(op.kind == "create" for op in item.ops.values()):
-                    # A failed create may still have happened remotely (a timed-out POST): its
-                    # batch stays pending so the next run looks for the record before retrying.
-                    keep_pending.update(item.intent_ids)
+                for side, intent_id in item.intent_ids.items():
+                    result = item.results.get(side)
+                    if result is not None and result.ok:
+                        done.add(intent_id)
+                    elif result is None and side not in item.uncertain:
+                        redo.add(intent_id)  # never sent: the other side's write failed first
+                    elif item.uncertain.get(side, True) and item.ops[side].kind == "create":
+                        # A create that may still have happened (a timed-out POST) stays 'sent':
+                        # the next run looks for its record before anything is created again.
+                        continue
+                    elif item.uncertain.get(side, True):
+                        redo.add(intent_id)  # updates and deletes are derived again next run
+                    else:
+                        refused.add(intent_id)
                 if source is not None:
                     failures[source.side][source.key] = item.error
                 self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
@@ -351,6 +352,9 @@ class Applier:
                     self.report.tally(op.kind, side)
             if not item.ops and work.link is None:
                 self.report.add(Action("link", None, work.left_key, work.right_key, note=work.note))
+            done.update(item.intent_ids.values())
+            if work.recovered_intent is not None:
+                done.add(work.recovered_intent)
             if source is not None:
                 cleared[source.side].append(source.key)
             if work.conflict_id is not None:
@@ -386,9 +390,9 @@ class Applier:
                 tx.drop_links(self.pipeline, self.pair.name, drops)
             if links:
                 tx.put_links(self.pipeline, self.pair.name, links)
-            finished = batches - keep_pending
-            if finished:
-                tx.finish_intents(sorted(finished), "done")
+            for state, ids in (("done", done), ("failed", refused), ("abandoned", redo)):
+                if ids:
+                    tx.finish_intents(sorted(ids), state)
             for side in ("left", "right"):
                 if cleared[side]:
                     tx.clear_failures(self.pipeline, self.pair.name, side, cleared[side])
@@ -411,7 +415,7 @@ class Applier:
         works: list[Work] = []
         for left_key, right_key, left_hash, right_hash, target, merged, back in follow_ups:
             link = LinkState(0, left_key, right_key, "active", left_hash, right_hash, None)
-            work = Work(link, None, None, merged, note="values assigned on create")
+            work = Work(link, None, None, merged, note="values the other system computed", follow_up=True)
             if target == "left":
                 work.left_op, work.to_left = "update", back
             else:
@@ -431,9 +435,39 @@ class Applier:
     def _where(work: Work) -> str:
         return f"left={work.left_key or '-'} right={work.right_key or '-'}"
 
+    def park(self, link: LinkState | None, left: Seen | None, right: Seen | None,
+             base: Mapping[str, Any] | None, fields: list[str], *, count: bool = True) -> None:
+        """Open (or refresh) a conflict for a person to settle; nothing is written to either side."""
+        left_key = left.key if left else (link.left_key if link else None)
+        right_key = right.key if right else (link.right_key if link else None)
+        if count:
+            self.report.add(Action("conflict", None, left_key, right_key, note=", ".join(fields)))
+        if self.dry_run or left_key is None or right_key is None:
+            return
+        left_common = left.common if left and left.common is not None else dict(base or {})
+        right_common = right.common if right and right.common is not None else dict(base or {})
+        diff = {
+            name: encode_value({"base": (base or {}).get(name), "left": left_common.get(name),
+                                "right": right_common.get(name)})
+            for name in fields
+        }
+        with self.ledger.transaction() as tx:
+            tx.open_conflict(self.pipeline, self.pair.name, left_key, right_key,
+                             dict(base) if base is not None else None, left_common, right_common, diff, fields)
+
+    def mark_conflict_applied(self, conflict_id: int) -> None:
+        with self.ledger.transaction() as tx:
+            tx.mark_conflict_applied(conflict_id)
+
     def record_failures(self, side: Side, errors: dict[str, str]) -> None:
         """Records that could not even be read or mapped: retried by key next run."""
         if self.dry_run or not errors:
             return
         with self.ledger.transaction() as tx:
             tx.record_failures(self.pipeline, self.pair.name, side, errors)
+
+
+def _uncertain(error: ConnectorError) -> bool:
+    """Whether a failed write may still have happened: a timeout or a dropped connection may come
+    after the system acted; a refusal (validation, not found, auth, a 429) means it did not."""
+    return isinstance(error, TransientError) and not isinstance(error, RateLimitedError)

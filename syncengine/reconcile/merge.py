@@ -2,8 +2,9 @@
 
 A field changed on one side only takes that side's value. A field changed on both sides to
 different values is a true conflict, settled by the pair's policy or parked for a person; it is
-never silently alternated (the Heroku Connect flip-flop). With no snapshot (two records linked
-for the first time) every differing field counts as changed on both sides.
+never silently alternated (the Heroku Connect flip-flop). With no agreed value for a field (two
+records linked for the first time, or a field new to the mapping) an empty side gives way to a
+value, and two different values count as changed on both sides.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ Side = Literal["left", "right"]
 Policy = Literal["newest_wins", "left_wins", "right_wins", "manual"]
 
 _ABSENT = object()
+
+
+def _empty_as_none(value: Any) -> Any:
+    """"" and null are one value (a snapshot written before projection folded them may hold "")."""
+    return None if value == "" else value
 
 
 def other_side(side: Side) -> Side:
@@ -83,10 +89,10 @@ def merge_fields(
 
     result = MergeResult(merged={})
     for name in names:
-        b = base.get(name, _ABSENT) if base is not None else _ABSENT
+        b = _empty_as_none(base.get(name, _ABSENT)) if base is not None else _ABSENT
         # A side that did not change still holds the base value.
-        lv = left.get(name) if left is not None else (None if b is _ABSENT else b)
-        rv = right.get(name) if right is not None else (None if b is _ABSENT else b)
+        lv = _empty_as_none(left.get(name)) if left is not None else (None if b is _ABSENT else b)
+        rv = _empty_as_none(right.get(name)) if right is not None else (None if b is _ABSENT else b)
         # A change only counts from a side the field flows from; elsewhere it is overwritten back.
         l_changed = left is not None and flows_from("left", name) and (b is _ABSENT or lv != b)
         r_changed = right is not None and flows_from("right", name) and (b is _ABSENT or rv != b)
@@ -95,6 +101,11 @@ def merge_fields(
             value = lv
         elif r_changed and not l_changed:
             value = rv
+        elif b is _ABSENT and (lv is None) != (rv is None):
+            # No agreed value yet (a field new to the mapping, or two records just matched): an
+            # empty side has not *changed* anything, it simply never had the value. Emptiness
+            # never erases a value; only two different values are a conflict.
+            value = lv if rv is None else rv
         elif l_changed and r_changed:
             result.conflicts.append(name)
             if winner_on_conflict is None:

@@ -20,6 +20,7 @@ from syncengine.records import Record, canonical_bytes
 if TYPE_CHECKING:
     from syncengine.ledger import LinkState
     from syncengine.mapping import PairMapping, RefResolver
+    from syncengine.reconcile.recovery import PendingCreate
 
 __all__ = ["DELETED", "Seen", "observe", "project_record"]
 
@@ -41,6 +42,8 @@ class Seen:
     link: LinkState | None = None
     #: the canonical JSON of ``common`` (hashed already; reused as the snapshot's JSON).
     common_json: str | None = None
+    #: the open create of an interrupted run that made this record, once recognised.
+    recovered: PendingCreate | None = None
 
 
 def project_record(
@@ -63,8 +66,12 @@ def observe(
     refs: RefResolver,
     *,
     keep_unchanged: bool = False,
+    keep_drift: bool = False,
 ) -> tuple[list[Seen], list[tuple[Record, Exception]]]:
-    """Changed records (echoes dropped unless ``keep_unchanged``) and those that failed to map."""
+    """Changed records (echoes dropped unless ``keep_unchanged``) and those that failed to map.
+
+    With ``keep_drift`` (a full reconcile) an echo is kept when its link's two sides were last
+    seen holding different values: drift that an earlier run recorded but did not settle."""
     seen: list[Seen] = []
     failed: list[tuple[Record, Exception]] = []
     for record in records:
@@ -76,10 +83,16 @@ def observe(
         link = links.get(record.key)
         if link is not None and not keep_unchanged:
             known = link.left_hash if side == "left" else link.right_hash
-            if known == digest:
+            if known == digest and not (keep_drift and _drifted(link)):
                 continue
         if link is None and record.deleted:
             continue  # a record we never linked is gone: nothing to do
         seen.append(Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields,
                          link, common_json))
     return seen, failed
+
+
+def _drifted(link: LinkState) -> bool:
+    """Whether the snapshot holds two different states for the sides of a live link."""
+    hashes = (link.left_hash, link.right_hash)
+    return link.status == "active" and all(hashes) and DELETED not in hashes and hashes[0] != hashes[1]

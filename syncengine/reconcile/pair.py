@@ -1,37 +1,45 @@
-"""Reconciling one object pair: design steps 1-7 in one place.
+"""Reconciling one object pair: collect both sides' changes, join them, decide, execute.
 
 Phases, so that memory stays bounded by the *changes* of one side rather than both tables:
-  0. apply conflicts a person resolved; load pending intents (crash recovery) and records to retry;
-  1. pull the right side's changes and keep those whose hash differs from the snapshot;
-  2. stream the left side's changes page by page, pairing each with the right change of the same
-     link (three-way merge), matching or creating unlinked ones, applying a batch per page;
-  3. what is left of the right changes: propagate to the left, or match/create there;
+  0. settle what earlier runs left open: conflicts a person resolved, writes whose outcome is
+     unknown (``recovery``), records that failed (retried by key);
+  1. collect the right side's changes (those whose hash differs from the snapshot);
+  2. stream the left side's changes page by page, joining each with the right change of the same
+     link; every joined pair goes through :func:`~syncengine.reconcile.decide.decide` and the
+     executor (:class:`~syncengine.reconcile.apply.Applier`) applies a batch per page;
+  3. what is left of the right changes is decided and applied the same way;
   4. deletions last, behind the mass-delete safety valve;
   5. cursors advance to where each pull ended (capped at its start), only after all of it is
      committed.
+Both sides are pulled, observed, recovered and checked for deletions by the same code
+(:meth:`PairSync._observed_pages`); only what happens to the pages differs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from syncengine.connector import Capability, Connector, Page
 from syncengine.errors import SyncEngineError
-from syncengine.reconcile.actions import Action, PairReport
-from syncengine.reconcile.apply import Applier, PendingWrite, Work, expand_intent
-from syncengine.reconcile.merge import Side, merge_fields, other_side
+from syncengine.reconcile.actions import PairReport
+from syncengine.reconcile.apply import Applier, Work
+from syncengine.reconcile.decide import Base, Decision, Kind, Observed, Rules, SideState, decide, decide_new
+from syncengine.reconcile.merge import Side, other_side
 from syncengine.reconcile.observe import DELETED, Seen, observe
+from syncengine.reconcile.recovery import PendingCreate, RecoveryIndex
 from syncengine.reconcile.refs import LedgerRefs
-from syncengine.records import Record, encode_value, get_path, to_json
+from syncengine.records import Record, get_path
 
 if TYPE_CHECKING:
     from syncengine.ledger import Ledger, LinkState
     from syncengine.mapping import PairMapping
 
 __all__ = ["MassDeleteError", "PairOptions", "PairSync"]
+
+SIDES: tuple[Side, Side] = ("left", "right")
 
 
 class MassDeleteError(SyncEngineError):
@@ -51,6 +59,43 @@ class PairOptions:
 
 
 ProgressFn = Callable[[str, Side, int], None]
+StopFn = Callable[[], bool]
+
+
+class Stopped(SyncEngineError):
+    """A run was asked to stop between batches; what was committed stays committed."""
+
+
+@dataclass(slots=True)
+class Pull:
+    """What one side's pull of this run has seen so far."""
+
+    side: Side
+    cursor: str | None
+    #: every page said it lists every live record, and none had an unreadable record.
+    full: bool = True
+    pages: int = 0
+    seen_keys: set[str] = field(default_factory=set)
+    #: links of the pair when this pull started: a complete listing that saw that many linked
+    #: records cannot be missing any.
+    links_before: int = 0
+    linked_seen: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.full and self.pages > 0
+
+
+def state_of(hash_: str | None) -> SideState:
+    if hash_ == DELETED:
+        return SideState.DELETED
+    return SideState.UNKNOWN if not hash_ else SideState.LIVE
+
+
+def observed(seen: Seen | None) -> Observed | None:
+    if seen is None:
+        return None
+    return Observed(seen.common, seen.deleted, seen.updated_at)
 
 
 class PairSync:
@@ -68,6 +113,7 @@ class PairSync:
         progress: ProgressFn | None = None,
         referenced: bool = True,
         refs: LedgerRefs | None = None,
+        should_stop: StopFn | None = None,
     ) -> None:
         self.ledger = ledger
         self.pipeline = pipeline
@@ -76,130 +122,138 @@ class PairSync:
         self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
         self.options = options
         self.progress = progress
+        self.should_stop = should_stop
         self.report = PairReport(pair.name)
         #: shared by the pairs of one pipeline run, so a pair sees the links made before it.
         self.refs = refs if refs is not None else LedgerRefs(ledger, pipeline)
-        self.names = [f.name for f in pair.fields]
-        self._flows_from = {(s, f.name): f.flows_from(s) for f in pair.fields for s in ("left", "right")}
-        self._flows_to = {(s, f.name): f.flows_to(s) for f in pair.fields for s in ("left", "right")}
-        self.pending_creates: dict[tuple[Side, str], PendingWrite] = {}
-        #: intent rows of interrupted runs: superseded once this run has handled their writes.
-        self.loaded_intents: set[int] = set()
+        names = tuple(f.name for f in pair.fields)
+        flows_from = {(s, f.name): f.flows_from(s) for f in pair.fields for s in SIDES}
+        flows_to = {(s, f.name): f.flows_to(s) for f in pair.fields for s in SIDES}
+        self.rules = Rules(
+            names, pair.conflict, pair.deletes, pair.direction,  # type: ignore[arg-type]
+            flows_from=lambda s, n: flows_from[(s, n)], flows_to=lambda s, n: flows_to[(s, n)],
+        )
         self.applier = Applier(
             ledger=ledger, pipeline=pipeline, pair=pair, connectors=self.connectors, refs=self.refs,
-            report=self.report, dry_run=options.dry_run, pending_creates=self.pending_creates,
-            referenced=referenced,
+            report=self.report, dry_run=options.dry_run, referenced=referenced,
         )
         self.deferred_deletes: list[Work] = []
         #: left keys of links with an open conflict: frozen until a person settles them.
         self.open_conflicts: set[str] = set()
-        self.had_links = True
-        #: records of this run's pulls that had a link: when a complete listing saw every link,
-        #: nothing can be missing and the delete scan is skipped.
-        self._linked_seen: dict[Side, int] = {"left": 0, "right": 0}
-        self._links_at_start = 0
+        #: creates of earlier runs whose outcome is unknown, by the side they were aimed at.
+        self.recovery: dict[Side, RecoveryIndex] = {"left": RecoveryIndex(()), "right": RecoveryIndex(())}
+        #: right records recognised as made by an interrupted create, by their source (left) key.
+        self.recovered_right: dict[str, Seen] = {}
+        #: match rule index of the right side's unlinked changes, built once per run.
+        self._match_index: dict[tuple[Any, ...], Seen] | None = None
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
-        #: whether a side's pull in this run listed every record: then all its unlinked records
-        #: are among the pulled changes and a match never needs to ask the connector to find.
-        self._listed_all: dict[Side, bool] = {"left": False, "right": False}
+        self._pulls: dict[Side, Pull] = {}
 
     # -- helpers -------------------------------------------------------------------------
-    def _direction_allows(self, source: Side) -> bool:
-        """Whether records may flow from ``source`` to the other side at all (pair direction)."""
-        direction = self.pair.direction
-        return direction == "both" or direction == f"{source}_to_{other_side(source)}"
-
     def _count(self, side: Side, n: int) -> None:
         self._counted[side] += n
         if self.progress is not None:
             self.progress(self.pair.name, side, self._counted[side])
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Stopped(f"pair {self.pair.name!r} stopped between batches")
 
     def _links(self, side: Side, keys: list[str]) -> dict[str, LinkState]:
         if not keys:
             return {}
         return self.ledger.links_for(self.pipeline, self.pair.name, side, keys)
 
-    def _observe_page(self, side: Side, records: list[Record]) -> list[Seen]:
-        """The changed records of a page. Links are looked up hashes-only first (most records of
-        a big listing are unchanged), then with their snapshots for the few that changed."""
-        keys = [r.key for r in records]
-        if not keys:
-            return []
-        hashes = self.ledger.links_for(self.pipeline, self.pair.name, side, keys, with_common=False)
-        self._linked_seen[side] += len(hashes)
-        seen, failed = observe(self.pair, side, records, hashes, self.refs)
-        self._mapping_failures(side, failed)
-        linked = [s.key for s in seen if s.link is not None]
-        if linked:
-            full = self.ledger.links_for(self.pipeline, self.pair.name, side, linked)
-            for item in seen:
-                if item.link is not None:
-                    item.link = full.get(item.key, item.link)
-        return seen
-
-    def _merge(self, base: Mapping[str, Any] | None, left: Seen | None, right: Seen | None,
-               policy: str | None = None) -> Any:
-        return merge_fields(
-            self.names, base,
-            left.common if left is not None else None,
-            right.common if right is not None else None,
-            flows_from=lambda s, n: self._flows_from[(s, n)],
-            flows_to=lambda s, n: self._flows_to[(s, n)],
-            policy=(policy or self.pair.conflict),  # type: ignore[arg-type]
-            left_updated_at=left.updated_at if left else None,
-            right_updated_at=right.updated_at if right else None,
-        )
-
-    def _pull(self, side: Side) -> Iterator[Page]:
-        cursor = None if self.options.full else self.ledger.get_cursor(self.pipeline, self.pair.name, side)
-        return iter(self.connectors[side].changes(self.objects[side], cursor))
+    def _current(self, side: Side, key: str) -> Seen | None:
+        """A record as it is now, read by key (for a side that did not change in this run)."""
+        got = self.connectors[side].get(self.objects[side], [key])
+        if not got:
+            return None
+        seen, _ = observe(self.pair, side, got, {}, self.refs, keep_unchanged=True)
+        return seen[0] if seen else None
 
     # -- the run -------------------------------------------------------------------------
     def run(self) -> PairReport:
+        self._load_recovery()
         if not self.options.dry_run:
-            for intent in self.ledger.pending_intents(self.pipeline, self.pair.name):
-                self.loaded_intents.add(intent.id)
-                for write in expand_intent(intent):
-                    if write.kind == "create":
-                        self.pending_creates[(write.side, write.source_key)] = write
             self._apply_resolved_conflicts()
         self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
-        # With no links yet (a first sync) no record can have been deleted: skip the link scans.
-        self._links_at_start = self.ledger.count_links(self.pipeline, self.pair.name)
-        self.had_links = self._links_at_start > 0
 
         # Phase 1: the right side's changes, kept by key.
-        right_changes, right_cursor, right_full, right_seen, right_protected = self._collect_right()
-        self._listed_all["right"] = right_full
-        if right_full:
-            self._infer_deletes("right", right_seen, right_protected, right_changes)
-        self._recover_intents("right", right_changes)
+        right_changes: dict[str, Seen] = {}
+        for page in self._observed_pages("right"):
+            for item in page:
+                right_changes[item.key] = item
+        right = self._pulls["right"]
+        if right.complete:
+            self._infer_deletes(right, right_changes)
+        self._close_unrecovered("right")
 
         # Phase 2: the left side, streamed and applied page by page.
-        left_cursor, left_full, left_seen, left_protected = self._stream_left(right_changes)
-        self._listed_all["left"] = left_full
-        if left_full:
+        for page in self._observed_pages("left"):
+            for start in range(0, len(page), self.options.batch_size):
+                self._process_left(page[start:start + self.options.batch_size], right_changes)
+                self._check_stop()
+        left = self._pulls["left"]
+        if left.complete:
             left_deleted: dict[str, Seen] = {}
-            self._infer_deletes("left", left_seen, left_protected, left_deleted)
+            self._infer_deletes(left, left_deleted)
             self._process_left(list(left_deleted.values()), right_changes)
+        self._close_unrecovered("left")
 
         # Phase 3: what is left on the right.
         leftovers = list(right_changes.values())
         for start in range(0, len(leftovers), self.options.batch_size):
             self._process_right(leftovers[start:start + self.options.batch_size])
+            self._check_stop()
 
         # Phase 4: deletions, behind the safety valve.
         self._apply_deletes()
 
         if not self.options.dry_run:
             with self.ledger.transaction() as tx:
-                if self.loaded_intents:
-                    tx.finish_intents(sorted(self.loaded_intents), "abandoned")
-                tx.set_cursor(self.pipeline, self.pair.name, "left", left_cursor)
-                tx.set_cursor(self.pipeline, self.pair.name, "right", right_cursor)
+                tx.set_cursor(self.pipeline, self.pair.name, "left", left.cursor)
+                tx.set_cursor(self.pipeline, self.pair.name, "right", right.cursor)
         return self.report
 
     # -- phase 0 -------------------------------------------------------------------------
+    def _load_recovery(self) -> None:
+        """Open creates of interrupted runs, by target side. Writes that never left the process
+        ('pending') are closed; ones that may have landed ('sent') must be found before the
+        record they came from is written again."""
+        unsent: list[int] = []
+        creates: dict[Side, list[PendingCreate]] = {"left": [], "right": []}
+        for intent in self.ledger.pending_intents(self.pipeline, self.pair.name):
+            if intent.op == "create" and intent.state == "sent":
+                creates[intent.side].append(PendingCreate.from_intent(intent))
+            else:
+                # Never sent, or an update/delete: repeating those is harmless, and this run
+                # re-derives them from what both sides hold now.
+                unsent.append(intent.id)
+        for side in SIDES:
+            self.recovery[side] = RecoveryIndex(creates[side])
+            replayable = self.connectors[side].objects()[self.objects[side]].can(Capability.IDEMPOTENT_WRITES)
+            if replayable:
+                for create in creates[side]:
+                    self.applier.replays[(side, create.source_key)] = create
+        if unsent and not self.options.dry_run:
+            with self.ledger.transaction() as tx:
+                tx.finish_intents(unsent, "abandoned")
+
+    def _close_unrecovered(self, side: Side) -> None:
+        """After a complete pass over ``side``: creates aimed at it that are nowhere did not land
+        (unless the system replays them by idempotency key: then the retry says what happened)."""
+        index = self.recovery[side]
+        if not index:
+            return
+        lost = [c for c in index.open() if (side, c.source_key) not in self.applier.replays]
+        for create in lost:
+            index.take(create)
+        self.report.counts["recovery_not_landed"] += len(lost)
+        if lost and not self.options.dry_run:
+            with self.ledger.transaction() as tx:
+                tx.finish_intents([c.intent_id for c in lost], "abandoned")
+
     def _retry_records(self, side: Side) -> list[Record]:
         """Records that failed in an earlier run, read again by key; a vanished one is a delete."""
         if self.options.dry_run:
@@ -210,183 +264,158 @@ class PairSync:
         found = {r.key: r for r in self.connectors[side].get(self.objects[side], keys)}
         return [found.get(k) or Record(k, {}, None, deleted=True) for k in keys]
 
+    def _recovered_by_key(self, side: Side) -> list[Record]:
+        """Records that open creates aimed at ``side`` named by the target's own key (a mapped
+        id): read back directly, whatever the pull returns."""
+        index = self.recovery[side]
+        if not index:
+            return []
+        key_field = self.connectors[side].objects()[self.objects[side]].key
+        wanted = {str(c.payload[key_field]): c for c in index.open()
+                  if c.payload.get(key_field) not in (None, "")}
+        if not wanted:
+            return []
+        return self.connectors[side].get(self.objects[side], list(wanted))
+
     def _apply_resolved_conflicts(self) -> None:
         works: list[Work] = []
         for conflict in self.ledger.resolved_unapplied_conflicts(self.pipeline, self.pair.name):
-            records: dict[Side, Record | None] = {}
-            sides: tuple[tuple[Side, str], ...] = (("left", conflict.left_key), ("right", conflict.right_key))
-            for side, key in sides:
-                got = self.connectors[side].get(self.objects[side], [key])
-                records[side] = got[0] if got else None
+            current = {"left": self._current("left", conflict.left_key),
+                       "right": self._current("right", conflict.right_key)}
+            if current["left"] is None or current["right"] is None:
+                self.report.error(f"conflict {conflict.id}: a record is gone or no longer maps; nothing to apply")
+                self.applier.mark_conflict_applied(conflict.id)
+                continue
             # A conflict parked when two records were first matched has no link yet.
             link = self._links("left", [conflict.left_key]).get(conflict.left_key)
-            if records["left"] is None or records["right"] is None:
-                self.report.error(f"conflict {conflict.id}: a record is gone; nothing to apply")
-                with self.ledger.transaction() as tx:
-                    tx.mark_conflict_applied(conflict.id)
-                continue
-            left_seen = observe(self.pair, "left", [records["left"]], {}, self.refs)[0]
-            right_seen = observe(self.pair, "right", [records["right"]], {}, self.refs)[0]
-            if not left_seen or not right_seen:
-                self.report.error(f"conflict {conflict.id}: a record no longer maps")
-                continue
             policy = "left_wins" if conflict.resolution == "left" else "right_wins"
-            work = self._work_for_pair(link, left_seen[0], right_seen[0], base=conflict.base, policy=policy)
-            if work is not None:
-                work.conflict_id = conflict.id
-                work.note = f"conflict {conflict.id} settled: {conflict.resolution} wins"
-                works.append(work)
+            rules = Rules(self.rules.names, policy, self.rules.deletes, self.rules.direction,  # type: ignore[arg-type]
+                          self.rules.flows_from, self.rules.flows_to)
+            base = conflict.base
+            decision = decide(Base(base), observed(current["left"]), observed(current["right"]), rules) \
+                if base is not None else decide_new("left", observed(current["left"]),  # type: ignore[arg-type]
+                                                   observed(current["right"]), rules)
+            work = Work.of(decision, link, current["left"], current["right"])
+            work.conflict_id = conflict.id
+            work.note = f"conflict {conflict.id} settled: {conflict.resolution} wins"
+            works.append(work)
         if works:
             self.applier.apply(works)
 
-    # -- phase 1 -------------------------------------------------------------------------
-    def _collect_right(self) -> tuple[dict[str, Seen], str | None, bool, set[str], set[str]]:
-        changes: dict[str, Seen] = {}
-        seen_keys: set[str] = set()
-        protected: set[str] = set()
-        cursor = self.ledger.get_cursor(self.pipeline, self.pair.name, "right")
-        full = True
-        pages = 0
-        for records, page_cursor, page_full, errors in self._pages("right"):
-            pages += 1
-            full = full and page_full
-            cursor = page_cursor if page_cursor is not None else cursor
-            if errors is None:
-                full = False  # a keyless bad record: its absence proves nothing
-            else:
-                protected |= errors
-            records = _first_sight(records, seen_keys)
-            for item in self._observe_page("right", records):
-                changes[item.key] = item
-            self._count("right", len(records))
-        retry = self._retry_records("right")
-        if retry:
-            links = self._links("right", [r.key for r in retry])
-            seen, failed = observe(self.pair, "right", retry, links, self.refs, keep_unchanged=True)
-            self._mapping_failures("right", failed)
-            for item in seen:
-                changes.setdefault(item.key, item)
-        return changes, cursor, full and pages > 0, seen_keys, protected
+    # -- collecting one side -------------------------------------------------------------
+    def _observed_pages(self, side: Side) -> Iterator[list[Seen]]:
+        """The changed records of ``side``, a page at a time, in the common shape: records of
+        earlier failures and of open creates first, then the pull since the cursor. Tracks what
+        the pull saw (for deletions) and recognises records interrupted creates made."""
+        pull = Pull(side, self.ledger.get_cursor(self.pipeline, self.pair.name, side))
+        pull.links_before = self.ledger.count_links(self.pipeline, self.pair.name)
+        self._pulls[side] = pull
+        extra = self._retry_records(side) + self._recovered_by_key(side)
+        if extra:
+            links = self._links(side, [r.key for r in extra])
+            seen, failed = observe(self.pair, side, extra, links, self.refs, keep_unchanged=True)
+            self._mapping_failures(side, failed)
+            yield self._recognise(side, seen)
+        cursor = None if self.options.full else pull.cursor
+        for page in self.connectors[side].changes(self.objects[side], cursor):
+            yield self._recognise(side, self._observe_pull_page(pull, page))
 
-    def _pages(self, side: Side) -> Iterator[tuple[list[Record], str | None, bool, set[str] | None]]:
-        """Pages as (records, cursor, full, keys of bad records or None if one had no key)."""
-        for page in self._pull(side):
-            bad: set[str] | None = set()
-            for error in page.errors:
-                self.report.error(f"{self.pair.name} {side}: {error}")
-                if error.key is None:
-                    bad = None
-                elif bad is not None:
-                    bad.add(error.key)
-            unique: dict[str, Record] = {}
-            for record in page.records:
-                unique[record.key] = record  # overlap windows may repeat a record within a page
-            yield list(unique.values()), page.cursor, page.full, bad
+    def _observe_pull_page(self, pull: Pull, page: Page) -> list[Seen]:
+        side = pull.side
+        pull.pages += 1
+        pull.full = pull.full and page.full
+        if page.cursor is not None:
+            pull.cursor = page.cursor
+        for error in page.errors:
+            self.report.error(f"{self.pair.name} {side}: {error}")
+        if page.errors:
+            # An unreadable record may be any record (a broken quote swallows the rows after
+            # it): the absence of *any* record from this listing proves nothing.
+            pull.full = False
+        unique: dict[str, Record] = {}
+        for record in page.records:
+            unique[record.key] = record  # overlap windows may repeat a record within a page
+        # A paged listing can repeat a record when records shift between pages: count it once.
+        records = [r for r in unique.values() if r.key not in pull.seen_keys]
+        pull.seen_keys.update(r.key for r in records)
+        self._count(side, len(records))
+        if not records:
+            return []
+        # Links hashes-only first (most records of a big listing are unchanged), then with their
+        # snapshots for the few that changed.
+        hashes = self.ledger.links_for(self.pipeline, self.pair.name, side, [r.key for r in records],
+                                       with_common=False)
+        pull.linked_seen += len(hashes)
+        seen, failed = observe(self.pair, side, records, hashes, self.refs, keep_drift=self.options.full)
+        self._mapping_failures(side, failed)
+        linked = [s.key for s in seen if s.link is not None]
+        if linked:
+            full = self.ledger.links_for(self.pipeline, self.pair.name, side, linked)
+            for item in seen:
+                if item.link is not None:
+                    item.link = full.get(item.key, item.link)
+        return seen
+
+    def _recognise(self, side: Side, seen: list[Seen]) -> list[Seen]:
+        """Mark the unlinked records that open creates of an interrupted run made."""
+        index = self.recovery[side]
+        if not index:
+            return seen
+        for item in seen:
+            if item.link is None and not item.deleted and item.recovered is None:
+                create = index.claim(item.common)
+                if create is not None:
+                    item.recovered = create
+                    self.report.counts["recovered_creates"] += 1
+                    if side == "right":
+                        self.recovered_right[create.source_key] = item
+        return seen
 
     def _mapping_failures(self, side: Side, failed: list[tuple[Record, Exception]]) -> None:
         errors: dict[str, str] = {}
         for record, exc in failed:
-            message = f"{self.pair.name} {side} {record.key}: {exc}"
-            self.report.error(message)
+            self.report.error(f"{self.pair.name} {side} {record.key}: {exc}")
             errors[record.key] = str(exc)
         self.applier.record_failures(side, errors)
 
-    # -- deletes seen as absence ---------------------------------------------------------
-    def _infer_deletes(self, side: Side, seen_keys: set[str], protected: set[str],
-                       into: dict[str, Seen]) -> None:
-        """After a complete listing of ``side``: linked keys it did not list are deletions."""
-        if not self.had_links or self._linked_seen[side] >= self._links_at_start:
+    def _infer_deletes(self, pull: Pull, into: dict[str, Seen]) -> None:
+        """After a complete listing of a side: linked keys it did not list are deletions."""
+        if pull.links_before == 0 or pull.linked_seen >= pull.links_before:
             return  # every link that existed was listed again: nothing is missing
+        side = pull.side
         missing: list[str] = []
         for batch in self.ledger.iter_links(self.pipeline, self.pair.name, with_common=False):
             for link in batch:
                 key = link.left_key if side == "left" else link.right_key
                 known = link.left_hash if side == "left" else link.right_hash
-                if key in seen_keys or key in protected or known == DELETED or key in into:
+                if key in pull.seen_keys or known == DELETED or key in into:
                     continue
                 missing.append(key)
         for start in range(0, len(missing), 5000):
             for key, link in self._links(side, missing[start:start + 5000]).items():
                 into[key] = Seen(side, key, None, DELETED, None, True, {}, link)
 
-    # -- crash recovery ------------------------------------------------------------------
-    def _recover_intents(self, target: Side, changes: dict[str, Seen]) -> list[tuple[PendingWrite, Seen]]:
-        """Link records an interrupted run created on ``target`` to their sources, by payload."""
-        intents = [i for (side, _), i in self.pending_creates.items() if side == target]
-        if not intents:
-            return []
-        recovered: list[tuple[PendingWrite, Seen]] = []
-        candidates = [s for s in changes.values() if s.link is None and not s.deleted]
-        for intent in intents:
-            for candidate in candidates:
-                if _payload_matches(intent.payload, candidate.fields):
-                    recovered.append((intent, candidate))
-                    candidates.remove(candidate)
-                    break
-        if not recovered:
-            return []
-        from syncengine.ledger import LinkWrite
-
-        links: list[LinkWrite] = []
-        for intent, seen in recovered:
-            source_key = intent.source_key or ""
-            left_key, right_key = (source_key, seen.key) if target == "right" else (seen.key, source_key)
-            assert seen.common is not None
-            # The source side's hash is unknown here: it will be seen as changed and merged.
-            left_hash = seen.hash if target == "left" else ""
-            right_hash = seen.hash if target == "right" else ""
-            links.append(LinkWrite(left_key, right_key, seen.common, left_hash, right_hash, "active"))
-            changes.pop(seen.key, None)
-            del self.pending_creates[(target, source_key)]
-            self.report.add(Action("link", None, left_key, right_key, note="recovered interrupted create"))
-        with self.ledger.transaction() as tx:
-            tx.put_links(self.pipeline, self.pair.name, links)
-        for link in links:
-            self.refs.learn(self.pair.name, link.left_key, link.right_key)
-        return recovered
-
-    # -- phase 2 -------------------------------------------------------------------------
-    def _stream_left(self, right_changes: dict[str, Seen]) -> tuple[str | None, bool, set[str], set[str]]:
-        seen_keys: set[str] = set()
-        protected: set[str] = set()
-        cursor = self.ledger.get_cursor(self.pipeline, self.pair.name, "left")
-        full = True
-        pages = 0
-        retry = self._retry_records("left")
-        if retry:
-            links = self._links("left", [r.key for r in retry])
-            seen, failed = observe(self.pair, "left", retry, links, self.refs, keep_unchanged=True)
-            self._mapping_failures("left", failed)
-            self._process_left(seen, right_changes)
-        for records, page_cursor, page_full, errors in self._pages("left"):
-            pages += 1
-            full = full and page_full
-            cursor = page_cursor if page_cursor is not None else cursor
-            if errors is None:
-                full = False
-            else:
-                protected |= errors
-            if full:
-                records = _first_sight(records, seen_keys)
-            seen = self._observe_page("left", records)
-            for start in range(0, len(seen), self.options.batch_size):
-                self._process_left(seen[start:start + self.options.batch_size], right_changes)
-            self._count("left", len(records))
-        return cursor, full and pages > 0, seen_keys, protected
-
+    # -- joining and deciding ------------------------------------------------------------
     def _process_left(self, seen: list[Seen], right_changes: dict[str, Seen]) -> None:
         works: list[Work] = []
         unlinked: list[Seen] = []
         for left in seen:
-            if left.link is None:
+            if left.link is not None:
+                right = right_changes.pop(left.link.right_key, None)
+                self._decide_linked(left.link, left, right, works)
+            elif left.recovered is not None:
+                partner = right_changes.pop(left.recovered.source_key, None) or \
+                    self._current("right", left.recovered.source_key)
+                self._decide_recovered(left.recovered, left, partner, works)
+            elif left.key in self.recovered_right:
+                made = self.recovered_right.pop(left.key)
+                right_changes.pop(made.key, None)
+                assert made.recovered is not None
+                self._decide_recovered(made.recovered, left, made, works)
+            else:
                 unlinked.append(left)
-                continue
-            right = right_changes.pop(left.link.right_key, None)
-            work = self._decide_linked(left.link, left, right)
-            if work is not None:
-                works.append(work)
         if unlinked:
-            works.extend(self._decide_unlinked("left", unlinked, right_changes))
+            self._decide_unlinked("left", unlinked, right_changes, works)
         if works:
             self.applier.apply(works)
 
@@ -394,224 +423,140 @@ class PairSync:
         works: list[Work] = []
         unlinked: list[Seen] = []
         for right in seen:
-            if right.link is None:
+            if right.link is not None:
+                self._decide_linked(right.link, None, right, works)
+            elif right.recovered is not None:
+                # Its source did not change in this run: read it as it is now.
+                self.recovered_right.pop(right.recovered.source_key, None)
+                partner = self._current("left", right.recovered.source_key)
+                self._decide_recovered(right.recovered, partner, right, works)
+            else:
                 unlinked.append(right)
-                continue
-            work = self._decide_linked(right.link, None, right)
-            if work is not None:
-                works.append(work)
         if unlinked:
-            works.extend(self._decide_unlinked("right", unlinked, {}))
+            self._decide_unlinked("right", unlinked, {}, works)
         if works:
             self.applier.apply(works)
 
-    # -- decisions -----------------------------------------------------------------------
-    def _current(self, side: Side, key: str) -> Seen | None:
-        """A record as it is now, read by key (for a side that did not change in this run)."""
-        got = self.connectors[side].get(self.objects[side], [key])
-        if not got:
+    def _take(self, decision: Decision, link: LinkState | None, left: Seen | None, right: Seen | None,
+              works: list[Work], base: Mapping[str, Any] | None = None) -> Work | None:
+        """Carry a decision to the executor (deletions wait for the valve)."""
+        if decision.counter:
+            self.report.counts[decision.counter] += len(decision.conflicts) if decision.conflicts else 1
+        if decision.kind is Kind.PARK:
+            self.applier.park(link, left, right, base if base is not None else (link.common if link else None),
+                              decision.conflicts)
             return None
-        seen, _ = observe(self.pair, side, got, {}, self.refs, keep_unchanged=True)
-        return seen[0] if seen else None
+        if decision.kind is Kind.SKIP:
+            return None
+        if decision.kind is Kind.UPDATE and not decision.writes and link is not None:
+            # Nothing to write, but the snapshot must learn the new hashes (or the next run
+            # would merge again): a link-only update.
+            self.report.counts["snapshot_only"] += 1
+        work = Work.of(decision, link, left, right)
+        (self.deferred_deletes if decision.deferred else works).append(work)
+        return work
+
+    def _decide_linked(self, link: LinkState, left: Seen | None, right: Seen | None, works: list[Work]) -> None:
+        frozen = link.left_key in self.open_conflicts
+        base = Base(link.common, state_of(link.left_hash), state_of(link.right_hash), frozen)
+        decision = decide(base, observed(left), observed(right), self.rules)
+        if frozen:
+            self._refresh_parked(link, left, right)
+        self._take(decision, link, left, right, works)
+
+    def _decide_recovered(self, create: PendingCreate, left: Seen | None, right: Seen | None,
+                          works: list[Work]) -> None:
+        """A record an interrupted create made, with the record it was made from: linked as the
+        create would have linked them, against what the create meant both to hold."""
+        if (right if create.side == "left" else left) is None:
+            # The record it was made from is gone since: the deletes rule decides.
+            source_side = other_side(create.side)
+            gone = Seen(source_side, create.source_key, None, DELETED, None, True, {})
+            left, right = (left, gone) if create.side == "left" else (gone, right)
+        base = Base(create.merged, SideState.UNKNOWN, SideState.UNKNOWN)
+        decision = decide(base, observed(left), observed(right), self.rules)
+        work = self._take(decision, None, left, right, works, base=create.merged)
+        if work is not None:
+            work.note = "recovered an interrupted create"
+            work.recovered_intent = create.intent_id
 
     def _refresh_parked(self, link: LinkState, left: Seen | None, right: Seen | None) -> None:
         """A record with an open conflict changed again: keep it frozen, refresh what the conflict
         shows so the person settling it sees both sides as they are now."""
         left = left or self._current("left", link.left_key)
         right = right or self._current("right", link.right_key)
-        self.report.counts["skipped_open_conflict"] += 1
         if left is None or right is None or left.deleted or right.deleted:
             return
-        result = self._merge(link.common, left, right, "manual")
-        if result.conflicts:
-            self._park(link, left, right, link.common, result.conflicts, count=False)
+        manual = Rules(self.rules.names, "manual", self.rules.deletes, self.rules.direction,
+                       self.rules.flows_from, self.rules.flows_to)
+        decision = decide(Base(link.common, state_of(link.left_hash), state_of(link.right_hash)),
+                          observed(left), observed(right), manual)
+        if decision.kind is Kind.PARK:
+            self.applier.park(link, left, right, link.common, decision.conflicts, count=False)
 
-    def _decide_linked(self, link: LinkState, left: Seen | None, right: Seen | None) -> Work | None:
-        if link.left_key in self.open_conflicts:
-            self._refresh_parked(link, left, right)
-            return None
-        left_gone = (left is not None and left.deleted) or (left is None and link.left_hash == DELETED)
-        right_gone = (right is not None and right.deleted) or (right is None and link.right_hash == DELETED)
-        if left_gone and right_gone:
-            return Work(link, left, right, None, unlink=True, note="deleted on both sides")
-        if left_gone or right_gone:
-            gone: Side = "left" if left_gone else "right"
-            alive = right if gone == "left" else left
-            if (link.left_hash if gone == "left" else link.right_hash) == DELETED:
-                if alive is not None and not alive.deleted:
-                    self.report.counts[f"skipped_{other_side(gone)}_partner_deleted"] += 1
-                return None
-            return self._decide_delete(link, gone, left, right)
-        # Otherwise (including a deleted record that came back): merge against the snapshot.
-        return self._work_for_pair(link, left, right, base=link.common)
-
-    def _work_for_pair(self, link: LinkState | None, left: Seen | None, right: Seen | None, *,
-                       base: Mapping[str, Any] | None, policy: str | None = None) -> Work | None:
-        result = self._merge(base, left, right, policy)
-        if result.parked:
-            self._park(link, left, right, base, result.conflicts)
-            return None
-        if result.conflicts:
-            self.report.counts["conflicts_settled"] += len(result.conflicts)
-        work = Work(link, left, right, result.merged)
-        if result.to_left:
-            work.left_op, work.to_left = ("create" if left is None and link is None else "update",
-                                          result.to_left)
-        if result.to_right:
-            work.right_op, work.to_right = ("create" if right is None and link is None else "update",
-                                            result.to_right)
-        if work.left_op is None and work.right_op is None and link is not None:
-            # Nothing to write, but the snapshot must learn the new hashes (or the next run
-            # would merge again): commit a link-only update.
-            self.report.counts["snapshot_only"] += 1
-        return work
-
-    def _park(self, link: LinkState | None, left: Seen | None, right: Seen | None,
-              base: Mapping[str, Any] | None, fields: list[str], *, count: bool = True) -> None:
-        left_key = left.key if left else (link.left_key if link else None)
-        right_key = right.key if right else (link.right_key if link else None)
-        if count:
-            self.report.add(Action("conflict", None, left_key, right_key, note=", ".join(fields)))
-        if self.options.dry_run or left_key is None or right_key is None:
-            return
-        left_common = left.common if left and left.common is not None else dict(base or {})
-        right_common = right.common if right and right.common is not None else dict(base or {})
-        diff = {
-            name: encode_value({"base": (base or {}).get(name), "left": left_common.get(name),
-                                "right": right_common.get(name)})
-            for name in fields
-        }
-        with self.ledger.transaction() as tx:
-            tx.open_conflict(self.pipeline, self.pair.name, left_key, right_key,
-                             dict(base) if base is not None else None, left_common, right_common, diff, fields)
-
-    def _decide_delete(self, link: LinkState, gone: Side, left: Seen | None, right: Seen | None) -> Work | None:
-        alive_side = other_side(gone)
-        alive = right if gone == "left" else left
-        rule = self.pair.deletes
-        if alive is not None and not alive.deleted and self.pair.conflict == "manual":
-            # Deleted on one side, edited on the other: a person decides.
-            self._park(link, left, right, link.common, ["<deleted>"])
-            return None
-        if alive is not None:
-            self.report.counts[f"edits_discarded_by_delete_{alive_side}"] += 1
-        if rule == "ignore" or not self._direction_allows(gone):
-            work = Work(link, left, right, link.common, note=f"deleted on {gone}; kept on {alive_side}")
-            if not self._direction_allows(gone):
-                work.unlink = True
-            self._defer(work)
-            return None
-        work = Work(link, left, right, link.common, note=f"deleted on {gone}")
-        if rule == "archive":
-            work.right_op = "archive" if alive_side == "right" else None
-            work.left_op = "archive" if alive_side == "left" else None
-        else:
-            work.right_op = "delete" if alive_side == "right" else None
-            work.left_op = "delete" if alive_side == "left" else None
-            work.unlink = True
-        self._defer(work)
-        return None
-
-    def _defer(self, work: Work) -> None:
-        self.deferred_deletes.append(work)
-
-    def _decide_unlinked(self, side: Side, records: list[Seen], other_changes: dict[str, Seen]) -> list[Work]:
-        """New records: recover an interrupted create, match an existing partner, or create one."""
-        target = other_side(side)
-        works: list[Work] = []
-        # A record an interrupted run created on *this* side from the other one.
-        remaining: list[Seen] = []
+    def _decide_unlinked(self, side: Side, records: list[Seen], other_changes: dict[str, Seen],
+                         works: list[Work]) -> None:
+        """New records: match an existing partner, or create one."""
+        partners = self._match_partners(side, records, other_changes)
         for seen in records:
-            intent = self._intent_matching(side, seen)
-            if intent is not None:
-                source_key = intent.source_key or ""
-                partner = other_changes.pop(source_key, None)
-                work = self._link_new(seen, partner, source_key, base=None, note="recovered create")
-                del self.pending_creates[(side, source_key)]
-                if work is not None:
-                    works.append(work)
-                continue
-            remaining.append(seen)
-        partners = self._match_partners(side, remaining, other_changes)
-        for seen in remaining:
             partner = partners.get(seen.key)
             if partner is not None:
                 other_changes.pop(partner.key, None)
-                work = self._link_new(seen, partner, partner.key, base=None, note="matched")
-                if work is not None:
-                    works.append(work)
-                continue
-            if not self._direction_allows(side):
-                self.report.counts[f"skipped_{side}_one_way"] += 1
-                continue
-            assert seen.common is not None
-            names = {n: seen.common.get(n) for n in self.names if self._flows_to[(target, n)]}
-            work = Work(None, seen if side == "left" else None, seen if side == "right" else None, seen.common)
-            if target == "left":
-                work.left_op, work.to_left = "create", names
-            else:
-                work.right_op, work.to_right = "create", names
-            works.append(work)
-        return works
+            decision = decide_new(side, observed(seen), observed(partner), self.rules)  # type: ignore[arg-type]
+            left, right = (seen, partner) if side == "left" else (partner, seen)
+            work = self._take(decision, None, left, right, works)
+            if work is not None and partner is not None:
+                work.note = "matched"
 
-    def _intent_matching(self, side: Side, seen: Seen) -> PendingWrite | None:
-        for (target, _), intent in self.pending_creates.items():
-            if target == side and _payload_matches(intent.payload, seen.fields):
-                return intent
-        return None
-
-    def _link_new(self, seen: Seen, partner: Seen | None, partner_key: str, *,
-                  base: Mapping[str, Any] | None, note: str) -> Work | None:
-        """Link ``seen`` with a record of the other side and merge the two (no snapshot yet)."""
-        other = other_side(seen.side)
-        if partner is None:
-            got = self.connectors[other].get(self.objects[other], [partner_key])
-            if not got:
-                return None
-            observed = observe(self.pair, other, got, {}, self.refs)[0]
-            if not observed:
-                return None
-            partner = observed[0]
-        left, right = (seen, partner) if seen.side == "left" else (partner, seen)
-        work = self._work_for_pair(None, left, right, base=base)
-        if work is not None:
-            work.note = note
-        return work
+    def _match_index_for(self, side: Side, other_changes: dict[str, Seen]) -> dict[tuple[Any, ...], Seen]:
+        """The other side's unlinked changes by match key: built once per run (the right side's
+        changes are all in hand by the time the left side streams), pruned as records link."""
+        if side == "right" or not other_changes:
+            return {}
+        if self._match_index is None:
+            index: dict[tuple[Any, ...], Seen] = {}
+            for candidate in other_changes.values():
+                if candidate.link is None and not candidate.deleted and candidate.recovered is None:
+                    try:
+                        mk = self.pair.match_key("right", candidate.fields, self.refs)
+                    except SyncEngineError:
+                        continue
+                    if mk is not None:
+                        index.setdefault(mk, candidate)
+            self._match_index = index
+        return self._match_index
 
     def _match_partners(self, side: Side, records: list[Seen], other_changes: dict[str, Seen]) -> dict[str, Seen]:
         """Existing, unlinked records of the other side that the pair's match rule pairs up."""
         if not self.pair.match or not records:
             return {}
         other = other_side(side)
-        index: dict[tuple[Any, ...], Seen] = {}
-        for candidate in other_changes.values():
-            if candidate.link is None and not candidate.deleted:
-                mk = self.pair.match_key(other, candidate.fields, self.refs)
-                if mk is not None:
-                    index.setdefault(mk, candidate)
+        index = self._match_index_for(side, other_changes)
         found: dict[str, Seen] = {}
         missing: list[tuple[Seen, tuple[Any, ...]]] = []
         for seen in records:
             mk = self.pair.match_key(side, seen.fields, self.refs)
             if mk is None:
                 continue
-            if mk in index:
-                found[seen.key] = index.pop(mk)
+            candidate = index.pop(mk, None)
+            if candidate is not None and other_changes.get(candidate.key) is candidate:
+                found[seen.key] = candidate
             else:
                 missing.append((seen, mk))
         connector = self.connectors[other]
         spec = connector.objects().get(self.objects[other])
-        if (missing and not self._listed_all[other] and len(self.pair.match) == 1 and spec is not None
+        listed_all = other in self._pulls and self._pulls[other].complete
+        if (missing and not listed_all and len(self.pair.match) == 1 and spec is not None
                 and spec.can(Capability.FIND)):
             path = self.pair.match[0][1 if other == "right" else 0]
             values = list({get_path(s.fields, self.pair.match[0][0 if side == "left" else 1])
                            for s, _ in missing} - {None})
             candidates = connector.find(self.objects[other], path, values) if values else []
             linked = self._links(other, [c.key for c in candidates])
-            observed, _ = observe(self.pair, other, [c for c in candidates if c.key not in linked], {},
-                                  self.refs, keep_unchanged=True)
+            observed_, _ = observe(self.pair, other, [c for c in candidates if c.key not in linked], {},
+                                   self.refs, keep_unchanged=True)
             by_key: dict[tuple[Any, ...], Seen] = {}
-            for candidate in observed:
+            for candidate in observed_:
                 mk = self.pair.match_key(other, candidate.fields, self.refs)
                 if mk is not None:
                     by_key.setdefault(mk, candidate)
@@ -626,7 +571,7 @@ class PairSync:
             return
         by_side: dict[Side, int] = defaultdict(int)
         for work in self.deferred_deletes:
-            for side in ("left", "right"):
+            for side in SIDES:
                 if work.op(side) in ("delete", "archive"):
                     by_side[side] += 1
         total = self.ledger.count_links(self.pipeline, self.pair.name)
@@ -641,28 +586,3 @@ class PairSync:
         batch = self.options.batch_size
         for start in range(0, len(self.deferred_deletes), batch):
             self.applier.apply(self.deferred_deletes[start:start + batch])
-
-
-def _first_sight(records: list[Record], seen_keys: set[str]) -> list[Record]:
-    """Records not listed earlier in this pull (a paged listing can repeat one when records
-    shift between pages); ``seen_keys`` learns them. Keeps the linked-records count exact."""
-    fresh = [r for r in records if r.key not in seen_keys]
-    seen_keys.update(r.key for r in fresh)
-    return fresh
-
-
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
-    else:
-        out[prefix] = value
-
-
-def _payload_matches(payload: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
-    """Whether a record holds every value an intent's payload wrote (compared canonically)."""
-    flat: dict[str, Any] = {}
-    _flatten("", dict(payload), flat)
-    if not flat:
-        return False
-    return all(to_json({"v": get_path(fields, path)}) == to_json({"v": value}) for path, value in flat.items())

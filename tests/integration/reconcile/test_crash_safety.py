@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from syncengine.connector import WriteOp, WriteResult
-from syncengine.reconcile.apply import expand_intent
 from tests.integration.reconcile.world import CsvStore, SqlStore, World
 
 
@@ -63,9 +62,10 @@ def test_crash_after_creating_on_the_right_then_rerun(tmp_path: Path, ledger_url
     # The rows were written remotely, but the ledger knows nothing of them yet.
     assert len(world.right.rows()) == 5
     assert world.links() == {}
-    pending = [w for i in world.ledger.pending_intents("world", "clients") for w in expand_intent(i)]
-    assert sorted(w.source_key for w in pending) == [f"c{i}" for i in range(1, 6)]
-    assert {w.kind for w in pending} == {"create"}
+    pending = world.ledger.pending_intents("world", "clients")
+    assert sorted(w.source_key or "" for w in pending) == [f"c{i}" for i in range(1, 6)], "one intent per write"
+    assert {(w.op, w.state) for w in pending} == {("create", "sent")}
+    assert len({w.idempotency_key for w in pending}) == 5
 
     world = fresh(world, tmp_path, ledger_url)
     report = world.sync()
