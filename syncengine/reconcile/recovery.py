@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,7 @@ def loose(value: Any) -> Any:
     if isinstance(value, Money):
         return (_number(value.amount), value.currency.upper())
     if isinstance(value, datetime):
-        return value.isoformat() if value.tzinfo is None else value.astimezone().isoformat()
+        return value.isoformat() if value.tzinfo is None else value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):

@@ -155,3 +155,38 @@ def test_a_create_reported_failed_that_did_happen_is_not_duplicated(tmp_path: Pa
     assert len(world.links()) == 3
     assert world.sync().writes == 0
     world.close()
+
+
+def test_a_crash_between_creates_does_not_lose_the_deletes_of_the_same_run(tmp_path: Path, ledger_url: str) -> None:
+    """Found on main: 50 rows synced; in the CSV 5 new rows and 3 deleted; killed right after the
+    SQLite write of the creates, before the ledger commit. The next runs exited 0 with 0 writes
+    while the 3 deleted rows stayed live: the recovered links counted as "linked records seen",
+    so the delete scan was skipped and the cursor moved on (10 of 241 kill trials)."""
+    left = CsvStore(tmp_path / "clients.csv")
+    right = SqlStore(f"sqlite:///{tmp_path / 'target.db'}")
+    world = World(tmp_path, ledger_url, left, right)
+    for i in range(1, 51):
+        world.left.insert({"id": f"c{i}", "email": f"p{i}@x.io", "first_name": f"F{i}", "last_name": "L",
+                           "balance": "1.00"})
+    assert world.sync().ok
+    assert len(world.right.rows()) == 50
+    for i in range(51, 56):
+        world.left.insert({"id": f"c{i}", "email": f"p{i}@x.io", "first_name": f"F{i}", "last_name": "L",
+                           "balance": "1.00"})
+    for i in (3, 17, 42):
+        world.left.delete(f"c{i}")
+    crash_after_write(world, "right")
+    with pytest.raises(Crash):
+        world.sync()
+    expected = {f"c{i}" for i in range(1, 56)} - {"c3", "c17", "c42"}
+    for _ in range(2):
+        world = World(tmp_path, ledger_url, left, right)
+        report = world.sync()
+        assert report.ok, report.pairs[0].errors
+        world.close()
+    assert set(world.right.rows()) == expected, "the deletes reached SQLite, the creates exist once"
+    assert set(world.left.rows()) == expected
+    world = World(tmp_path, ledger_url, left, right)
+    assert set(world.links()) == expected
+    assert world.sync().writes == 0
+    world.close()

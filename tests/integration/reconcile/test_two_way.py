@@ -284,3 +284,29 @@ def test_a_malformed_csv_row_is_reported_left_alone_and_never_taken_for_a_delete
     world.left.path.write_text(world.left.path.read_text().replace("two dollars", "7.50"))
     assert world.sync().ok
     assert Decimal(str(world.right.rows()["c2"]["balance"])) == Decimal("7.50")
+
+
+def test_an_unclosed_quote_that_swallows_rows_deletes_nothing(make_world: MakeWorld) -> None:
+    """Found on main: a CSV line 47 `c045,...,"Unterminated org,...` swallowed rows c046-c049;
+    it was reported as one bad row, yet the 4 swallowed rows were soft-deleted in SQLite and, once
+    the file was repaired, every sync failed with UNIQUE constraint failed: clients.id."""
+    world = make_world()
+    if not isinstance(world.left, CsvStore):
+        pytest.skip("a CSV-side behaviour")
+    for i in range(1, 51):
+        world.left.insert(client(i))
+    assert world.sync().ok
+    good = world.left.path.read_text()
+    lines = good.splitlines(keepends=True)
+    broken_at = next(n for n, line in enumerate(lines) if line.startswith("c45,"))
+    lines[broken_at] = lines[broken_at].replace("First45", '"Unterminated First45')
+    world.left.path.write_text("".join(lines))
+    report = world.sync()
+    assert not report.ok, "the bad row is reported"
+    assert set(world.right.rows()) == {f"c{i}" for i in range(1, 51)}, "no row was deleted"
+    assert report.writes == 0
+    world.left.path.write_text(good)
+    repaired = world.sync()
+    assert repaired.ok, repaired.pairs[0].errors
+    assert set(world.right.rows()) == {f"c{i}" for i in range(1, 51)}
+    assert world.sync().writes == 0
