@@ -85,7 +85,8 @@ def loose(value: Any) -> Any:
 
 def matches_shape(expected: Any, actual: Any) -> bool:
     """Whether ``actual`` holds what ``expected`` says: dicts by the keys ``expected`` names (the
-    system may add its own), lists item by item, scalars loosely."""
+    system may add its own), lists item by item, scalars loosely; an empty expected value is
+    whatever the system filled in."""
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return False
@@ -94,6 +95,8 @@ def matches_shape(expected: Any, actual: Any) -> bool:
         if not isinstance(actual, list | tuple) or len(actual) != len(expected):
             return expected == [] and actual is None
         return all(matches_shape(e, a) for e, a in zip(expected, actual, strict=True))
+    if expected is None or expected == "":
+        return True  # sent empty: the system may fill it in
     return bool(loose(expected) == loose(actual))
 
 
@@ -121,19 +124,18 @@ class PendingCreate:
 
     @property
     def expected(self) -> dict[str, Any]:
-        return {n: self.merged.get(n) for n in self.names}
+        """What the created record must hold: the values the create sent. A field sent empty is
+        left out: the system may fill it in (an invoice number, a default status)."""
+        return {n: v for n in self.names if (v := self.merged.get(n)) is not None and v != ""}
+
+    @property
+    def scalars(self) -> tuple[str, ...]:
+        """The expected names with a plain value (the index's hashable first cut)."""
+        return tuple(n for n, v in self.expected.items() if not isinstance(v, Mapping | list | tuple))
 
 
-def _signature(common: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """The loose scalar values of ``names``: a hashable first cut, checked fully afterwards."""
-    out: list[Any] = []
-    for name in names:
-        value = common.get(name)
-        if isinstance(value, Mapping | list | tuple):
-            out.append("<nested>")
-        else:
-            out.append(loose(value))
-    return tuple(out)
+def _signature(common: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(loose(common.get(name)) for name in names)
 
 
 class RecoveryIndex:
@@ -144,12 +146,11 @@ class RecoveryIndex:
         self._by_names: dict[tuple[str, ...], dict[tuple[Any, ...], list[PendingCreate]]] = {}
         self._open: dict[int, PendingCreate] = {}
         for create in creates:
-            if not create.names:
-                continue
+            if not create.expected:
+                continue  # nothing to recognise it by: it is closed as not landed
             self._open[create.intent_id] = create
-            signature = _signature(create.merged, create.names)
-            assert signature is not None
-            self._by_names.setdefault(create.names, {}).setdefault(signature, []).append(create)
+            self._by_names.setdefault(create.scalars, {}).setdefault(
+                _signature(create.merged, create.scalars), []).append(create)
 
     def __len__(self) -> int:
         return len(self._open)
@@ -165,8 +166,7 @@ class RecoveryIndex:
         if common is None or not self._open:
             return None
         for names, index in self._by_names.items():
-            signature = _signature(common, names)
-            for create in index.get(signature, ()) if signature is not None else ():
+            for create in index.get(_signature(common, names), ()):
                 if create.intent_id in self._open and matches_shape(create.expected, common):
                     self.take(create)
                     return create
@@ -174,7 +174,6 @@ class RecoveryIndex:
 
     def take(self, create: PendingCreate) -> None:
         self._open.pop(create.intent_id, None)
-        signature = _signature(create.merged, create.names)
-        bucket = self._by_names.get(create.names, {}).get(signature) if signature is not None else None
+        bucket = self._by_names.get(create.scalars, {}).get(_signature(create.merged, create.scalars))
         if bucket and create in bucket:
             bucket.remove(create)

@@ -178,6 +178,7 @@ def test_a_crash_between_creates_does_not_lose_the_deletes_of_the_same_run(tmp_p
     crash_after_write(world, "right")
     with pytest.raises(Crash):
         world.sync()
+    world.close()
     expected = {f"c{i}" for i in range(1, 56)} - {"c3", "c17", "c42"}
     for _ in range(2):
         world = World(tmp_path, ledger_url, left, right)
