@@ -49,14 +49,17 @@ class UnresolvedRef(RecordMappingError):
         field: str | None = None,
         pair: str | None = None,
         side: str | None = None,
+        gone: bool = False,
     ) -> None:
-        super().__init__(
-            f"no link in pair {ref_pair!r} for {key_side} key {key!r} yet",
-            field=field,
-            pair=pair,
-            side=side,
-            hint=f"sync pair {ref_pair!r} first; the record is retried later",
-        )
+        if gone:
+            message = f"refers to {key_side} key {key!r} of pair {ref_pair!r}, which was deleted"
+            hint = "the pair's `deletes` rule decides what becomes of records that refer to it"
+        else:
+            message = f"no link in pair {ref_pair!r} for {key_side} key {key!r} yet"
+            hint = f"sync pair {ref_pair!r} first; the record is retried later"
+        super().__init__(message, field=field, pair=pair, side=side, hint=hint)
         self.ref_pair = ref_pair
         self.key = key
         self.key_side = key_side
+        #: the referenced record no longer exists: retrying will never help.
+        self.gone = gone

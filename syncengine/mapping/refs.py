@@ -4,7 +4,9 @@ An invoice's ``customerid`` on the left names a client by its *left* key; on the
 invoice names the customer by its *right* key. The common value is the left key as a string, so
 both sides agree once the client pair has linked the two records. Until then the lookup fails with
 :class:`~syncengine.mapping.errors.UnresolvedRef`, which the reconciler treats as "retry later"
-(this is also why pairs are ordered so that a referenced pair syncs first).
+(this is also why pairs are ordered so that a referenced pair syncs first). A reference to a
+record that no longer exists will never resolve: it raises ``UnresolvedRef`` with ``gone`` set,
+and the reconciler applies the dependent pair's ``deletes`` rule instead of retrying for ever.
 """
 
 from __future__ import annotations
@@ -22,10 +24,6 @@ def _as_key(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _left_passthrough(value: Any, fields: Mapping[str, Any], refs: RefResolver) -> Any:
-    return None if value is None or value == "" else _as_key(value)
-
-
 class RefTransform(Transform):
     """Left keys pass through (as text); right keys are looked up in ``pair``'s links."""
 
@@ -38,33 +36,53 @@ class RefTransform(Transform):
         return frozenset({self.pair})
 
     def to_common_fn(self, side: Side) -> Converter:
-        if side == "left":
-            return _left_passthrough
         pair = self.pair
+        if side == "left":
+
+            def left_to_common(value: Any, fields: Mapping[str, Any], refs: RefResolver) -> Any:
+                if value is None or value == "":
+                    return None
+                key = _as_key(value)
+                found = refs.right_key_for(pair, key)
+                if found == "":
+                    return None  # a deleted record, and the pair keeps its dependents: cleared
+                if found is None and refs.is_gone(pair, "left", key):
+                    raise UnresolvedRef(pair, key, key_side="left", gone=True)
+                return key
+
+            return left_to_common
 
         def right_to_common(value: Any, fields: Mapping[str, Any], refs: RefResolver) -> Any:
             if value is None or value == "":
                 return None
             key = _as_key(value)
             found = refs.left_key_for(pair, key)
+            if found == "":
+                return None
             if found is None:
-                raise UnresolvedRef(pair, key, key_side="right")
+                raise UnresolvedRef(pair, key, key_side="right", gone=refs.is_gone(pair, "right", key))
             return found
 
         return right_to_common
 
     def from_common_fn(self, side: Side) -> Converter:
-        if side == "left":
-            return _left_passthrough
         pair = self.pair
+        if side == "left":
+
+            def common_to_left(value: Any, fields: Mapping[str, Any], refs: RefResolver) -> Any:
+                return None if value is None or value == "" else _as_key(value)
+
+            return common_to_left
 
         def common_to_right(value: Any, fields: Mapping[str, Any], refs: RefResolver) -> Any:
             if value is None or value == "":
                 return None
             key = _as_key(value)
             found = refs.right_key_for(pair, key)
+            if found == "":
+                return None
             if found is None:
-                raise UnresolvedRef(pair, key, key_side="left")
+                raise UnresolvedRef(pair, key, key_side="left", gone=refs.is_gone(pair, "left", key))
             return found
 
         return common_to_right

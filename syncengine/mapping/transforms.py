@@ -37,11 +37,19 @@ SIDES: tuple[Side, Side] = ("left", "right")
 
 
 class RefResolver(Protocol):
-    """The ledger's links of a pair, as the ``ref`` transform needs them."""
+    """The ledger's links of a pair, as the ``ref`` transform needs them.
+
+    A lookup answers the other side's key, None when there is no link (yet), or "" for a
+    reference to a deleted record that is to be cleared (the pair keeps such dependents)."""
 
     def left_key_for(self, pair: str, right_key: str) -> str | None: ...
 
     def right_key_for(self, pair: str, left_key: str) -> str | None: ...
+
+    def is_gone(self, pair: str, side: str, key: str) -> bool:
+        """Whether the record ``key`` of ``pair`` on ``side`` no longer exists (a reference to it
+        will never resolve, however often it is retried)."""
+        ...
 
 
 class _NoRefs:
@@ -52,6 +60,9 @@ class _NoRefs:
 
     def right_key_for(self, pair: str, left_key: str) -> str | None:
         return None
+
+    def is_gone(self, pair: str, side: str, key: str) -> bool:
+        return False
 
 
 NO_REFS: RefResolver = _NoRefs()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.merge import Side
+from syncengine.reconcile.refs import ClearingRefs
 from syncengine.records import Record, canonical_bytes
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Seen:
     common_json: str | None = None
     #: the open create of an interrupted run that made this record, once recognised.
     recovered: PendingCreate | None = None
+    #: it refers to a deleted record (its reference cleared, or itself taken as deleted).
+    orphan: bool = False
 
 
 def project_record(
@@ -75,9 +78,27 @@ def observe(
     seen: list[Seen] = []
     failed: list[tuple[Record, Exception]] = []
     for record in records:
+        orphan = False
         try:
             common, digest, common_json = project_record(pair, side, record, refs)
-        except (RecordMappingError, UnresolvedRef) as exc:
+        except UnresolvedRef as exc:
+            if not exc.gone:
+                failed.append((record, exc))
+                continue
+            # It refers to a record that was deleted: retrying would fail for ever. The pair's
+            # deletes rule decides: `ignore` keeps it with the reference cleared; `propagate`
+            # and `archive` treat it as gone with what it depended on.
+            orphan = True
+            if pair.deletes == "ignore":
+                try:
+                    common, digest, common_json = project_record(pair, side, record, ClearingRefs(refs))
+                except (RecordMappingError, UnresolvedRef) as again:
+                    failed.append((record, again))
+                    continue
+            else:
+                record = Record(record.key, {}, record.updated_at, deleted=True)
+                common, digest, common_json = None, DELETED, None
+        except RecordMappingError as exc:
             failed.append((record, exc))
             continue
         link = links.get(record.key)
@@ -87,8 +108,10 @@ def observe(
                 continue
         if link is None and record.deleted:
             continue  # a record we never linked is gone: nothing to do
-        seen.append(Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields,
-                         link, common_json))
+        item = Seen(side, record.key, common, digest, record.updated_at, record.deleted, record.fields,
+                    link, common_json)
+        item.orphan = orphan
+        seen.append(item)
     return seen, failed
 
 

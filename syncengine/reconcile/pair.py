@@ -312,6 +312,7 @@ class PairSync:
         self._pulls[side] = pull
         extra = self._retry_records(side) + self._recovered_by_key(side)
         if extra:
+            pull.seen_keys.update(r.key for r in extra if not r.deleted)
             links = self._links(side, [r.key for r in extra])
             seen, failed = observe(self.pair, side, extra, links, self.refs, keep_unchanged=True)
             self._mapping_failures(side, failed)
@@ -348,6 +349,9 @@ class PairSync:
         pull.linked_seen += len(hashes)
         seen, failed = observe(self.pair, side, records, hashes, self.refs, keep_drift=self.options.full)
         self._mapping_failures(side, failed)
+        orphans = sum(1 for s in seen if s.orphan)
+        if orphans:
+            self.report.counts[f"orphans_{side}"] += orphans
         linked = [s.key for s in seen if s.link is not None]
         if linked:
             full = self.ledger.links_for(self.pipeline, self.pair.name, side, linked)

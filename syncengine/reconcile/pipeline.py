@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ import structlog
 
 from syncengine.connector import Connector
 from syncengine.errors import AuthError, ConnectorError, SyncEngineError
+from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn
 from syncengine.reconcile.refs import LedgerRefs
@@ -70,6 +71,7 @@ def run_pipeline(
         report.run_id = ledger.start_run(pipeline, mode)
     referenced = {name for pair in mapping.pairs for name in pair.refs}
     refs = LedgerRefs(ledger, pipeline)
+    refs.exists = _existence_check(mapping, {"left": left, "right": right}, refs)
     for pair in mapping.pairs:
         if only_pairs and pair.name not in only_pairs:
             continue
@@ -101,3 +103,31 @@ def run_pipeline(
         errors = report.errors + [e for p in report.pairs for e in p.errors]
         ledger.finish_run(report.run_id, "ok" if report.ok else "error", dict(report.counts), errors[:500])
     return report
+
+
+def _existence_check(mapping: CompiledMapping, connectors: dict[str, Connector],
+                     refs: LedgerRefs) -> Callable[[str, str, str], bool]:
+    """Whether a referenced record still exists: read by key through its pair's connector. A
+    record that itself depends on a deleted one, in a pair that does not keep such dependents,
+    counts as gone too (a payment of an invoice of a deleted client). A failed read counts as
+    "exists", so the dependent is retried rather than taken for an orphan."""
+
+    def exists(pair_name: str, side: str, key: str) -> bool:
+        pair = mapping.pair(pair_name)
+        obj = pair.left_object if side == "left" else pair.right_object
+        try:
+            found = [r for r in connectors[side].get(obj, [key]) if not r.deleted]
+        except ConnectorError:
+            return True
+        if not found:
+            return False
+        if pair.refs and pair.deletes != "ignore":
+            try:
+                pair.project(side, found[0].fields, refs)  # type: ignore[arg-type]
+            except UnresolvedRef as exc:
+                return not exc.gone
+            except RecordMappingError:
+                return True
+        return True
+
+    return exists

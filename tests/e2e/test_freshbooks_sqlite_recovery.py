@@ -139,3 +139,28 @@ def test_values_freshbooks_computes_flow_back_after_an_update(books: tuple[Sandb
         assert pipe.sync().writes == 0
     finally:
         pipe.close()
+
+
+def test_records_that_refer_to_a_deleted_client_follow_the_deletes_rule(books: tuple[SandboxServer, Path]) -> None:
+    """Found on main: an invoice of a deleted client (and time entries of a deleted project)
+    failed on every run with the hint "sync pair 'clients' first", which cannot help."""
+    sb, tmp = books
+    pipe = Pipeline(sb, tmp)
+    try:
+        pipe.sync()
+        invoice = pipe.rows("invoices")[0]
+        client = invoice["client_id"]
+        dependents = {t: [r for r in pipe.rows(t) if r.get("client_id") == client] for t in ("invoices", "estimates")}
+        fb_client = next(r["freshbooks_id"] for r in pipe.rows("clients") if r["id"] == client)
+        fb_dependents = [r["freshbooks_id"] for rows in dependents.values() for r in rows]
+        assert fb_dependents
+        pipe.execute("UPDATE clients SET deleted_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP "
+                     "WHERE id = :id", id=client)
+        runs = [pipe.sync() for _ in range(3)]  # Pipeline.sync asserts each run is error-free
+        assert sb.state.get("clients", fb_client).get("vis_state") == 1, "the client's deletion propagated"
+        live_invoices = {r["id"] for r in sb.state.list("invoices")} | {r["id"] for r in sb.state.list("estimates")}
+        assert not set(fb_dependents) & live_invoices, "its invoices and estimates followed (propagate)"
+        assert runs[1].writes == 0 and runs[2].writes == 0
+        assert runs[0].counts["orphans_right"] >= len(fb_dependents)
+    finally:
+        pipe.close()
