@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import sys
@@ -20,9 +19,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from syncengine.config import Config, load_config
+from syncengine.engine import Engine, SyncOptions
 from syncengine.errors import AuthError, ConfigError, ConfigErrors, SyncEngineError
 from syncengine.logs import configure_logging
-from syncengine.reconcile import PairOptions, RunReport, describe_change, run_pipeline
+from syncengine.reconcile import RunReport, describe_change
 
 __all__ = ["app", "main"]
 
@@ -159,21 +159,6 @@ def validate(config: ConfigOpt = Path("config.yaml")) -> None:
 
 
 # -- plan / sync -----------------------------------------------------------------------------
-def _batch_gc() -> None:
-    """A reconcile makes millions of short-lived objects next to large long-lived ones (key sets,
-    link maps); the default GC thresholds rescan the long-lived ones over and over (up to 40% of
-    a million-row run). Freeze what start-up made and collect the young generation less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
-
-
-def _options(cfg: Config, *, full: bool, dry_run: bool, allow_mass_delete: bool) -> PairOptions:
-    return PairOptions(full=full, dry_run=dry_run, allow_mass_delete=allow_mass_delete,
-                       max_delete_fraction=cfg.safety.max_delete_fraction,
-                       min_mass_delete=cfg.safety.min_mass_delete)
-
-
 def _summary(report: RunReport, title: str) -> None:
     table = Table(title=title, show_lines=False)
     table.add_column("pair")
@@ -213,12 +198,7 @@ def plan(
     """Show what `sync` would do, with field diffs; nothing is written anywhere."""
     with _loaded(config) as (cfg, ledger):
         pipe, mapping = _mapping(cfg, ledger, pipeline)
-        _batch_gc()
-        report = run_pipeline(
-            ledger=ledger, pipeline=pipe.name, mapping=mapping,
-            left=cfg.connector(pipe.left, ledger), right=cfg.connector(pipe.right, ledger),
-            options=_options(cfg, full=full, dry_run=True, allow_mass_delete=True),
-        )
+        report = Engine(cfg, ledger).plan(pipe.name, SyncOptions(full=full))
         table = Table(title=f"plan for {pipe.name} ({pipe.left} ← → {pipe.right})")
         for column in ("pair", "action", "on", "left key", "right key", "changes"):
             table.add_column(column, overflow="fold")
@@ -253,8 +233,8 @@ def sync(
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
     with _loaded(config) as (cfg, ledger):
-        pipe, mapping = _mapping(cfg, ledger, pipeline)
-        _batch_gc()
+        pipe, _ = _mapping(cfg, ledger, pipeline)
+        engine = Engine(cfg, ledger)
         show = sys.stderr.isatty()
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed} records"), TimeElapsedColumn(),
@@ -268,12 +248,8 @@ def sync(
                 progress.update(tasks[key], completed=count)
 
             try:
-                report = run_pipeline(
-                    ledger=ledger, pipeline=pipe.name, mapping=mapping,
-                    left=cfg.connector(pipe.left, ledger), right=cfg.connector(pipe.right, ledger),
-                    options=_options(cfg, full=full, dry_run=False, allow_mass_delete=allow_mass_delete),
-                    progress=on_progress,
-                )
+                report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
+                                     progress=on_progress)
             except SyncEngineError as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None

@@ -18,7 +18,7 @@ Both sides are pulled, observed, recovered and checked for deletions by the same
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +114,7 @@ class PairSync:
         referenced: bool = True,
         refs: LedgerRefs | None = None,
         should_stop: StopFn | None = None,
+        keys: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.ledger = ledger
         self.pipeline = pipeline
@@ -123,6 +124,11 @@ class PairSync:
         self.options = options
         self.progress = progress
         self.should_stop = should_stop
+        #: a keyed sync: only these records (per side) are refetched, with their partners.
+        self.keys: dict[Side, list[str]] | None = None
+        if keys is not None:
+            self.keys = {"left": [str(k) for k in keys.get("left", ())],
+                         "right": [str(k) for k in keys.get("right", ())]}
         self.report = PairReport(pair.name)
         #: shared by the pairs of one pipeline run, so a pair sees the links made before it.
         self.refs = refs if refs is not None else LedgerRefs(ledger, pipeline)
@@ -210,7 +216,7 @@ class PairSync:
         # Phase 4: deletions, behind the safety valve.
         self._apply_deletes()
 
-        if not self.options.dry_run:
+        if not self.options.dry_run and self.keys is None:
             with self.ledger.transaction() as tx:
                 tx.set_cursor(self.pipeline, self.pair.name, "left", left.cursor)
                 tx.set_cursor(self.pipeline, self.pair.name, "right", right.cursor)
@@ -244,8 +250,8 @@ class PairSync:
         """After a complete pass over ``side``: creates aimed at it that are nowhere did not land
         (unless the system replays them by idempotency key: then the retry says what happened)."""
         index = self.recovery[side]
-        if not index:
-            return
+        if not index or self.keys is not None:
+            return  # a keyed sync did not look at the whole side
         lost = [c for c in index.open() if (side, c.source_key) not in self.applier.replays]
         for create in lost:
             index.take(create)
@@ -317,9 +323,31 @@ class PairSync:
             seen, failed = observe(self.pair, side, extra, links, self.refs, keep_unchanged=True)
             self._mapping_failures(side, failed)
             yield self._recognise(side, seen)
+        if self.keys is not None:
+            # A keyed sync reads just these records by key (a missing one is a deletion); it
+            # proves nothing about the others and moves no cursor.
+            records = self._keyed_records(side)
+            yield self._recognise(side, self._observe_pull_page(pull, Page(records, None)))
+            return
         cursor = None if self.options.full else pull.cursor
         for page in self.connectors[side].changes(self.objects[side], cursor):
             yield self._recognise(side, self._observe_pull_page(pull, page))
+
+    def _keyed_records(self, side: Side) -> list[Record]:
+        """The keyed records of ``side`` and the partners of the other side's keyed records, read
+        now: a partner's own edit is then merged, never overwritten by a stale snapshot."""
+        assert self.keys is not None
+        other = other_side(side)
+        wanted = list(dict.fromkeys(self.keys[side]))
+        partners = self.ledger.links_for(self.pipeline, self.pair.name, other, self.keys[other], with_common=False)
+        for link in partners.values():
+            key = link.left_key if side == "left" else link.right_key
+            if key not in wanted:
+                wanted.append(key)
+        if not wanted:
+            return []
+        found = {r.key: r for r in self.connectors[side].get(self.objects[side], wanted)}
+        return [found.get(k) or Record(k, {}, None, deleted=True) for k in wanted]
 
     def _observe_pull_page(self, pull: Pull, page: Page) -> list[Seen]:
         side = pull.side

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -14,7 +14,7 @@ from syncengine.connector import Connector
 from syncengine.errors import AuthError, ConnectorError, SyncEngineError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
-from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn
+from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn, StopFn, Stopped
 from syncengine.reconcile.refs import LedgerRefs
 
 if TYPE_CHECKING:
@@ -35,6 +35,15 @@ class RunReport:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     run_id: int | None = None
+    #: why the run stopped early (asked to stop between batches), if it did.
+    stopped: str | None = None
+
+    @property
+    def status(self) -> str:
+        """ok, error, or partial (stopped early: what was committed stays, cursors did not move)."""
+        if not self.ok:
+            return "error"
+        return "partial" if self.stopped else "ok"
 
     @property
     def counts(self) -> Counter[str]:
@@ -62,10 +71,16 @@ def run_pipeline(
     options: PairOptions,
     only_pairs: Sequence[str] | None = None,
     progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> RunReport:
     """Run every pair (or ``only_pairs``). A failing pair is reported and the others still run,
-    except on an authorization failure, which stops the pipeline: nothing else can succeed."""
+    except on an authorization failure, which stops the pipeline: nothing else can succeed.
+    ``keys`` (per pair, per side) syncs only those records; ``should_stop`` is asked between
+    batches, and a run stopped by it is recorded as partial."""
     mode = "plan" if options.dry_run else ("full" if options.full else "incremental")
+    if keys is not None and not options.dry_run:
+        mode = "keyed"
     report = RunReport(pipeline, mode)
     if not options.dry_run:
         report.run_id = ledger.start_run(pipeline, mode)
@@ -75,10 +90,18 @@ def run_pipeline(
     for pair in mapping.pairs:
         if only_pairs and pair.name not in only_pairs:
             continue
+        if keys is not None and pair.name not in keys:
+            continue
         sync = PairSync(ledger=ledger, pipeline=pipeline, pair=pair, left=left, right=right,
-                        options=options, progress=progress, referenced=pair.name in referenced, refs=refs)
+                        options=options, progress=progress, referenced=pair.name in referenced, refs=refs,
+                        should_stop=should_stop, keys=keys.get(pair.name) if keys is not None else None)
         try:
             report.pairs.append(sync.run())
+        except Stopped as exc:
+            report.pairs.append(sync.report)
+            report.stopped = str(exc)
+            log.info("run stopped", pipeline=pipeline, pair=pair.name)
+            break
         except AuthError as exc:
             report.pairs.append(sync.report)
             report.errors.append(f"{pair.name}: {exc}")
@@ -101,7 +124,7 @@ def run_pipeline(
     report.finished_at = datetime.now(UTC)
     if report.run_id is not None:
         errors = report.errors + [e for p in report.pairs for e in p.errors]
-        ledger.finish_run(report.run_id, "ok" if report.ok else "error", dict(report.counts), errors[:500])
+        ledger.finish_run(report.run_id, report.status, dict(report.counts), errors[:500])
     return report
 
 
