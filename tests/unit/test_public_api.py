@@ -50,6 +50,7 @@ PUBLIC = {
     ],
     "syncengine.incremental": ["Watermark", "advance", "decode_cursor", "encode_cursor"],
     "syncengine.tokens": ["MemoryTokenStore", "TokenSlot", "TokenStore"],
+    "syncengine.engine": ["Engine", "RecordKeys", "SyncOptions"],
     "syncengine.reconcile": [
         "Action",
         "MassDeleteError",
