@@ -455,6 +455,20 @@ class Applier:
             tx.open_conflict(self.pipeline, self.pair.name, left_key, right_key,
                              dict(base) if base is not None else None, left_common, right_common, diff, fields)
 
+    def close_intents(self, ids: list[int], state: str) -> None:
+        """Finish intents that this run settled without writing (never sent, or never landed)."""
+        if ids and not self.dry_run:
+            with self.ledger.transaction() as tx:
+                tx.finish_intents(ids, state)
+
+    def advance_cursors(self, left: str | None, right: str | None) -> None:
+        """The last step of a pair's run: everything before it is committed."""
+        if self.dry_run:
+            return
+        with self.ledger.transaction() as tx:
+            tx.set_cursor(self.pipeline, self.pair.name, "left", left)
+            tx.set_cursor(self.pipeline, self.pair.name, "right", right)
+
     def mark_conflict_applied(self, conflict_id: int) -> None:
         with self.ledger.transaction() as tx:
             tx.mark_conflict_applied(conflict_id)

@@ -217,9 +217,7 @@ class PairSync:
         self._apply_deletes()
 
         if not self.options.dry_run and self.keys is None:
-            with self.ledger.transaction() as tx:
-                tx.set_cursor(self.pipeline, self.pair.name, "left", left.cursor)
-                tx.set_cursor(self.pipeline, self.pair.name, "right", right.cursor)
+            self.applier.advance_cursors(left.cursor, right.cursor)
         return self.report
 
     # -- phase 0 -------------------------------------------------------------------------
@@ -242,9 +240,7 @@ class PairSync:
             if replayable:
                 for create in creates[side]:
                     self.applier.replays[(side, create.source_key)] = create
-        if unsent and not self.options.dry_run:
-            with self.ledger.transaction() as tx:
-                tx.finish_intents(unsent, "abandoned")
+        self.applier.close_intents(unsent, "abandoned")
 
     def _close_unrecovered(self, side: Side) -> None:
         """After a complete pass over ``side``: creates aimed at it that are nowhere did not land
@@ -256,9 +252,7 @@ class PairSync:
         for create in lost:
             index.take(create)
         self.report.counts["recovery_not_landed"] += len(lost)
-        if lost and not self.options.dry_run:
-            with self.ledger.transaction() as tx:
-                tx.finish_intents([c.intent_id for c in lost], "abandoned")
+        self.applier.close_intents([c.intent_id for c in lost], "abandoned")
 
     def _retry_records(self, side: Side) -> list[Record]:
         """Records that failed in an earlier run, read again by key; a vanished one is a delete."""
