@@ -26,6 +26,7 @@ from syncengine.connector import Capability, Connector, Page
 from syncengine.errors import SyncEngineError
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.apply import Applier, Work
+from syncengine.reconcile.changes import ChangeSet
 from syncengine.reconcile.decide import Base, Decision, Kind, Observed, Rules, SideState, decide, decide_new
 from syncengine.reconcile.merge import Side, other_side
 from syncengine.reconcile.observe import DELETED, Seen, observe
@@ -56,6 +57,8 @@ class PairOptions:
     #: ...and more than this many (small tables may legitimately lose several rows at once).
     min_mass_delete: int = 10
     batch_size: int = 2000
+    #: records of one side's changes held in memory; more are staged on disk for the run.
+    memory_budget: int = 50_000
 
 
 ProgressFn = Callable[[str, Side, int], None]
@@ -150,8 +153,6 @@ class PairSync:
         self.recovery: dict[Side, RecoveryIndex] = {"left": RecoveryIndex(()), "right": RecoveryIndex(())}
         #: right records recognised as made by an interrupted create, by their source (left) key.
         self.recovered_right: dict[str, Seen] = {}
-        #: match rule index of the right side's unlinked changes, built once per run.
-        self._match_index: dict[tuple[Any, ...], Seen] | None = None
         self._counted: dict[Side, int] = {"left": 0, "right": 0}
         self._pulls: dict[Side, Pull] = {}
 
@@ -185,33 +186,34 @@ class PairSync:
             self._apply_resolved_conflicts()
         self.open_conflicts = self.ledger.open_conflict_keys(self.pipeline, self.pair.name)
 
-        # Phase 1: the right side's changes, kept by key.
-        right_changes: dict[str, Seen] = {}
-        for page in self._observed_pages("right"):
-            for item in page:
-                right_changes[item.key] = item
-        right = self._pulls["right"]
-        if right.complete:
-            self._infer_deletes(right, right_changes)
-        self._close_unrecovered("right")
+        # Phase 1: the right side's changes, kept by key (spilled to disk past a budget).
+        right_changes = ChangeSet(self.options.memory_budget, self._right_match_key if self.pair.match else None)
+        try:
+            for page in self._observed_pages("right"):
+                for item in page:
+                    right_changes.add(item)
+            right = self._pulls["right"]
+            if right.complete:
+                for item in self._infer_deletes(right):
+                    right_changes.add(item)
+            self._close_unrecovered("right")
 
-        # Phase 2: the left side, streamed and applied page by page.
-        for page in self._observed_pages("left"):
-            for start in range(0, len(page), self.options.batch_size):
-                self._process_left(page[start:start + self.options.batch_size], right_changes)
+            # Phase 2: the left side, streamed and applied page by page.
+            for page in self._observed_pages("left"):
+                for start in range(0, len(page), self.options.batch_size):
+                    self._process_left(page[start:start + self.options.batch_size], right_changes)
+                    self._check_stop()
+            left = self._pulls["left"]
+            if left.complete:
+                self._process_left(self._infer_deletes(left), right_changes)
+            self._close_unrecovered("left")
+
+            # Phase 3: what is left on the right.
+            for batch in right_changes.drain(self.options.batch_size):
+                self._process_right(batch)
                 self._check_stop()
-        left = self._pulls["left"]
-        if left.complete:
-            left_deleted: dict[str, Seen] = {}
-            self._infer_deletes(left, left_deleted)
-            self._process_left(list(left_deleted.values()), right_changes)
-        self._close_unrecovered("left")
-
-        # Phase 3: what is left on the right.
-        leftovers = list(right_changes.values())
-        for start in range(0, len(leftovers), self.options.batch_size):
-            self._process_right(leftovers[start:start + self.options.batch_size])
-            self._check_stop()
+        finally:
+            right_changes.close()
 
         # Phase 4: deletions, behind the safety valve.
         self._apply_deletes()
@@ -404,38 +406,51 @@ class PairSync:
             errors[record.key] = str(exc)
         self.applier.record_failures(side, errors)
 
-    def _infer_deletes(self, pull: Pull, into: dict[str, Seen]) -> None:
+    def _infer_deletes(self, pull: Pull) -> list[Seen]:
         """After a complete listing of a side: linked keys it did not list are deletions."""
         if pull.links_before == 0 or pull.linked_seen >= pull.links_before:
-            return  # every link that existed was listed again: nothing is missing
+            return []  # every link that existed was listed again: nothing is missing
         side = pull.side
         missing: list[str] = []
         for batch in self.ledger.iter_links(self.pipeline, self.pair.name, with_common=False):
             for link in batch:
                 key = link.left_key if side == "left" else link.right_key
                 known = link.left_hash if side == "left" else link.right_hash
-                if key in pull.seen_keys or known == DELETED or key in into:
+                if key in pull.seen_keys or known == DELETED:
                     continue
                 missing.append(key)
+        gone: list[Seen] = []
         for start in range(0, len(missing), 5000):
             for key, link in self._links(side, missing[start:start + 5000]).items():
-                into[key] = Seen(side, key, None, DELETED, None, True, {}, link)
+                gone.append(Seen(side, key, None, DELETED, None, True, {}, link))
+        return gone
+
+    def _right_match_key(self, seen: Seen) -> tuple[Any, ...] | None:
+        return self.pair.match_key("right", seen.fields, self.refs)
 
     # -- joining and deciding ------------------------------------------------------------
-    def _process_left(self, seen: list[Seen], right_changes: dict[str, Seen]) -> None:
+    def _process_left(self, seen: list[Seen], right_changes: ChangeSet) -> None:
+        # The right changes this page joins with, fetched in one go (they may be staged on disk).
+        wanted: list[str] = []
+        for left in seen:
+            if left.link is not None:
+                wanted.append(left.link.right_key)
+            elif left.recovered is not None:
+                wanted.append(left.recovered.source_key)
+            elif left.key in self.recovered_right:
+                wanted.append(self.recovered_right[left.key].key)
+        joined = right_changes.take(wanted) if wanted else {}
         works: list[Work] = []
         unlinked: list[Seen] = []
         for left in seen:
             if left.link is not None:
-                right = right_changes.pop(left.link.right_key, None)
-                self._decide_linked(left.link, left, right, works)
+                self._decide_linked(left.link, left, joined.get(left.link.right_key), works)
             elif left.recovered is not None:
-                partner = right_changes.pop(left.recovered.source_key, None) or \
+                partner = joined.get(left.recovered.source_key) or \
                     self._current("right", left.recovered.source_key)
                 self._decide_recovered(left.recovered, left, partner, works)
             elif left.key in self.recovered_right:
                 made = self.recovered_right.pop(left.key)
-                right_changes.pop(made.key, None)
                 assert made.recovered is not None
                 self._decide_recovered(made.recovered, left, made, works)
             else:
@@ -459,7 +474,7 @@ class PairSync:
             else:
                 unlinked.append(right)
         if unlinked:
-            self._decide_unlinked("right", unlinked, {}, works)
+            self._decide_unlinked("right", unlinked, None, works)
         if works:
             self.applier.apply(works)
 
@@ -520,55 +535,43 @@ class PairSync:
         if decision.kind is Kind.PARK:
             self.applier.park(link, left, right, link.common, decision.conflicts, count=False)
 
-    def _decide_unlinked(self, side: Side, records: list[Seen], other_changes: dict[str, Seen],
+    def _decide_unlinked(self, side: Side, records: list[Seen], other_changes: ChangeSet | None,
                          works: list[Work]) -> None:
         """New records: match an existing partner, or create one."""
         partners = self._match_partners(side, records, other_changes)
         for seen in records:
             partner = partners.get(seen.key)
-            if partner is not None:
-                other_changes.pop(partner.key, None)
             decision = decide_new(side, observed(seen), observed(partner), self.rules)  # type: ignore[arg-type]
             left, right = (seen, partner) if side == "left" else (partner, seen)
             work = self._take(decision, None, left, right, works)
             if work is not None and partner is not None:
                 work.note = "matched"
 
-    def _match_index_for(self, side: Side, other_changes: dict[str, Seen]) -> dict[tuple[Any, ...], Seen]:
-        """The other side's unlinked changes by match key: built once per run (the right side's
-        changes are all in hand by the time the left side streams), pruned as records link."""
-        if side == "right" or not other_changes:
-            return {}
-        if self._match_index is None:
-            index: dict[tuple[Any, ...], Seen] = {}
-            for candidate in other_changes.values():
-                if candidate.link is None and not candidate.deleted and candidate.recovered is None:
-                    try:
-                        mk = self.pair.match_key("right", candidate.fields, self.refs)
-                    except SyncEngineError:
-                        continue
-                    if mk is not None:
-                        index.setdefault(mk, candidate)
-            self._match_index = index
-        return self._match_index
-
-    def _match_partners(self, side: Side, records: list[Seen], other_changes: dict[str, Seen]) -> dict[str, Seen]:
-        """Existing, unlinked records of the other side that the pair's match rule pairs up."""
+    def _match_partners(self, side: Side, records: list[Seen],
+                        other_changes: ChangeSet | None) -> dict[str, Seen]:
+        """Existing, unlinked records of the other side that the pair's match rule pairs up: first
+        among the other side's changes of this run (one lookup per record, in memory or in SQL),
+        then, if that side was not listed whole, through the connector's ``find``."""
         if not self.pair.match or not records:
             return {}
         other = other_side(side)
-        index = self._match_index_for(side, other_changes)
-        found: dict[str, Seen] = {}
-        missing: list[tuple[Seen, tuple[Any, ...]]] = []
+        keyed: list[tuple[Seen, tuple[Any, ...]]] = []
         for seen in records:
             mk = self.pair.match_key(side, seen.fields, self.refs)
-            if mk is None:
-                continue
-            candidate = index.pop(mk, None)
-            if candidate is not None and other_changes.get(candidate.key) is candidate:
+            if mk is not None:
+                keyed.append((seen, mk))
+        found: dict[str, Seen] = {}
+        missing: list[tuple[Seen, tuple[Any, ...]]] = []
+        available = other_changes.take_matching(mk for _, mk in keyed) if other_changes is not None else {}
+        for seen, mk in keyed:
+            candidate = available.pop(mk, None)
+            if candidate is not None:
                 found[seen.key] = candidate
             else:
                 missing.append((seen, mk))
+        for candidate in available.values():  # two records of this page with one match key
+            assert other_changes is not None
+            other_changes.add(candidate)
         connector = self.connectors[other]
         spec = connector.objects().get(self.objects[other])
         listed_all = other in self._pulls and self._pulls[other].complete
