@@ -17,7 +17,7 @@ def seen(i: int, linked: bool = False) -> Seen:
               "at": datetime(2026, 1, 1, tzinfo=UTC)}
     link = LinkState(i, f"l{i}", f"r{i}", "active", "h", "h", None) if linked else None
     return Seen("right", f"r{i}", {"email": f"p{i}@x.io"}, f"hash{i}", datetime(2026, 1, 2, tzinfo=UTC), False,
-                fields, link, '{"email":"p%d@x.io"}' % i)
+                fields, link, f'{{"email":"p{i}@x.io"}}')
 
 
 def email_key(item: Seen) -> tuple[str, ...]:
