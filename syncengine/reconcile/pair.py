@@ -58,7 +58,7 @@ class PairOptions:
     min_mass_delete: int = 10
     batch_size: int = 2000
     #: records of one side's changes held in memory; more are staged on disk for the run.
-    memory_budget: int = 50_000
+    memory_budget: int = 10_000
 
 
 ProgressFn = Callable[[str, Side, int], None]
