@@ -89,14 +89,19 @@ def _config_errors(exc: ConfigError | ConfigErrors) -> None:
 @contextmanager
 def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
     """The config and its ledger; config mistakes exit with code 2."""
-    from syncengine.ledger import Ledger
+    from syncengine.ledger import Ledger, LedgerError
 
     try:
         config = load_config(config_path)
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
-    ledger = Ledger.open(config.ledger_url)
+    try:
+        ledger = Ledger.open(config.ledger_url)
+    except LedgerError as exc:  # an empty, foreign or corrupt ledger file: named, with what to do
+        config.close()
+        _error(exc)
+        raise typer.Exit(EXIT_CONFIG) from None
     try:
         yield config, ledger
     finally:
