@@ -1,4 +1,4 @@
-"""The ``syncengine`` command. Exit codes: 0 ok, 1 sync errors, 2 bad config or usage."""
+"""The ``syncengine`` command. Exit codes: 0 ok, 1 sync errors, 2 bad config or usage, not a ledger, pipeline busy."""
 
 from __future__ import annotations
 
@@ -257,6 +257,8 @@ def sync(
         "--allow-mass-delete", help="Proceed even when a run would delete many records.")] = False,
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
+    from syncengine.ledger import PipelineBusyError
+
     with _loaded(config) as (cfg, ledger):
         pipe, mapping = _mapping(cfg, ledger, pipeline)
         _batch_gc()
@@ -279,6 +281,9 @@ def sync(
                     options=_options(cfg, full=full, dry_run=False, allow_mass_delete=allow_mass_delete),
                     progress=on_progress,
                 )
+            except PipelineBusyError as exc:  # another run of this pipeline: nothing was done
+                _error(exc)
+                raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None

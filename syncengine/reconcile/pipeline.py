@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
@@ -52,6 +53,29 @@ class RunReport:
 
 
 def run_pipeline(
+    *,
+    ledger: Ledger,
+    pipeline: str,
+    mapping: CompiledMapping,
+    left: Connector,
+    right: Connector,
+    options: PairOptions,
+    only_pairs: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> RunReport:
+    """One run at a time: a run that writes holds the pipeline's lease for its whole length, or
+    raises :class:`~syncengine.ledger.PipelineBusyError` naming the run that holds it."""
+    run = partial(_run_pipeline, ledger=ledger, pipeline=pipeline, mapping=mapping, left=left, right=right,
+                  options=options, only_pairs=only_pairs, progress=progress)
+    if options.dry_run:
+        return run()
+    from syncengine.ledger.run_lease import hold_pipeline  # the ledger package loads on use, as in the CLI
+
+    with hold_pipeline(ledger, pipeline):
+        return run()
+
+
+def _run_pipeline(
     *,
     ledger: Ledger,
     pipeline: str,
