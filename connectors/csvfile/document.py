@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .reader import UnreadableFile
+from .reader import UnreadableFile, misquoted
 from .schema import RowSchema
 
 __all__ = ["Document", "RowSchemaFactory", "write_atomically"]
@@ -100,6 +100,8 @@ class Document:
             key = cells[key_index] if len(cells) > key_index else ""
             if key in index or check(cells, first_line) is not None:
                 continue  # malformed or a duplicate: kept verbatim, never written through
+            if consumed - first_line > 0 and misquoted(lines[first_line - 1 : consumed], delimiter):
+                continue  # a run-on quoted field (rows swallowed): kept verbatim too
             index[key] = number
         return doc
 
