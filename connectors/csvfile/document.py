@@ -165,6 +165,13 @@ class Document:
         for cells in new_rows:
             yield line(cells + [""] * (len(self.header) - len(cells)))
 
+    def render_new_rows(self) -> str:
+        """Only the rows appended to this document, as the text to add at the end of the file
+        (the caller adds a line break first if the file's last line has none)."""
+        line = _RowFormatter(self.delimiter, self.newline)
+        width = len(self.header)
+        return "".join(line(cells + [""] * (width - len(cells))) for cells in self.appended if cells is not None)
+
     def _slices(self, line: _RowFormatter) -> Iterator[str]:
         position = self.starts[0] if self.starts else len(self.lines)
         for number in sorted(self.replaced.keys() | self.removed):
