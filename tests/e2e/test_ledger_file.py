@@ -11,10 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from syncengine.cli import app
-
 ROOT = Path(__file__).parents[2]
 
 
@@ -29,7 +25,9 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_sync_on_an_empty_ledger_file_exits_2_with_one_line(tmp_path: Path) -> None:
-    assert CliRunner().invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    # Every command in its own process: an in-process CliRunner would point structlog at its
+    # captured stderr, closed afterwards, and break logging for later tests in this worker.
+    assert _syncengine("init", str(tmp_path)).returncode == 0
     config = tmp_path / "config.yaml"
     first = _syncengine("sync", "-c", str(config))
     assert first.returncode == 0, first.stderr
