@@ -1,4 +1,4 @@
-"""The ``syncengine`` command. Exit codes: 0 ok, 1 sync errors, 2 bad config or usage."""
+"""The ``syncengine`` command. Exit codes: 0 ok, 1 sync errors, 2 bad config or usage, not a ledger, pipeline busy."""
 
 from __future__ import annotations
 
@@ -89,14 +89,19 @@ def _config_errors(exc: ConfigError | ConfigErrors) -> None:
 @contextmanager
 def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
     """The config and its ledger; config mistakes exit with code 2."""
-    from syncengine.ledger import Ledger
+    from syncengine.ledger import Ledger, LedgerError
 
     try:
         config = load_config(config_path)
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
-    ledger = Ledger.open(config.ledger_url)
+    try:
+        ledger = Ledger.open(config.ledger_url)
+    except LedgerError as exc:  # an empty, foreign or corrupt ledger file: named, with what to do
+        config.close()
+        _error(exc)
+        raise typer.Exit(EXIT_CONFIG) from None
     try:
         yield config, ledger
     finally:
@@ -232,6 +237,8 @@ def sync(
         "--allow-mass-delete", help="Proceed even when a run would delete many records.")] = False,
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
+    from syncengine.ledger import PipelineBusyError
+
     with _loaded(config) as (cfg, ledger):
         pipe, _ = _mapping(cfg, ledger, pipeline)
         engine = Engine(cfg, ledger)
@@ -250,6 +257,9 @@ def sync(
             try:
                 report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
                                      progress=on_progress)
+            except PipelineBusyError as exc:  # another run of this pipeline: nothing was done
+                _error(exc)
+                raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None

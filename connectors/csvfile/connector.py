@@ -5,15 +5,23 @@ byte-for-byte unchanged since the cursor, which is then a single empty page. Wri
 file atomically, touching only the rows they change; malformed rows are reported with their
 line and kept verbatim. A writer that changed the file between our read and our replace is
 detected by its stat stamp and we start over from its version, so its edit is never lost.
+
+A batch of only creates is appended instead (fsynced before it returns): the connector keeps
+the keys, header and line break of the file as it last read or wrote it, valid while the file's
+stat stamp is the one it left, so N creates cost O(N) rather than a rewrite of the file per batch.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import uuid
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,12 +68,43 @@ class _FileChanged(Exception):
     """Another writer replaced or modified the file after we read it."""
 
 
+@dataclass(slots=True)
+class _AppendState:
+    """What appending creates needs to know of a file, kept from our last read or write of it.
+
+    Valid while the file's stat stamp is ``stamp``: any other writer (ours under the lock, or a
+    person's editor) changes it, and the next batch reads the file again. An in-place edit that
+    keeps size and timestamps (coarse clocks) can go unseen by the key check until then; appends
+    never write over it."""
+
+    stamp: StatStamp
+    header: list[str]
+    newline: str
+    schema: RowSchema
+    #: the keys of the file's good rows, as ``Document.index`` holds them (values unused: -1).
+    keys: dict[str, int]
+
+
+def _append_encoding(encoding: str) -> str | None:
+    """The codec that appends text in ``encoding`` (no BOM mid-file); None if none can."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    if name == "utf-8-sig":
+        return "utf-8"
+    if name.startswith(("utf-16", "utf-32")):
+        return None  # these write a BOM with every encode: rewrite instead
+    return encoding
+
+
 class CsvConnector(BatchConnector):
     def __init__(self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000) -> None:
         self.name = name
         self.configs = dict(objects)
         self.page_size = page_size
         self._specs: dict[str, tuple[StatStamp | None, ObjectSpec]] = {}
+        self._append_states: dict[str, _AppendState] = {}
 
     @classmethod
     def from_config(cls, name: str, raw: Mapping[str, Any], base_dir: Path | str | None = None) -> CsvConnector:
@@ -258,6 +297,11 @@ class CsvConnector(BatchConnector):
             raise self._io_error(obj, exc) from exc
 
     def _write_batch(self, obj: str, config: CsvObjectConfig, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        if all(op.kind == "create" for op in ops):
+            appended = self._append_creates(obj, config, ops)
+            if appended is not None:
+                return appended
+        self._append_states.pop(obj, None)
         for _attempt in range(WRITE_ATTEMPTS):
             document, version, mode = self._load_document(obj)
             results = self._apply(obj, document, ops)
@@ -272,13 +316,106 @@ class CsvConnector(BatchConnector):
                 write_atomically(config.file, document.render(), config.encoding, mode=mode, before_replace=unchanged)
             except _FileChanged:
                 continue  # read the other writer's version and apply our ops to it
+            self._remember(obj, document)
             return results
-        raise ConflictError(
-            f"{config.file} kept changing while we wrote it ({WRITE_ATTEMPTS} attempts)",
+        raise self._kept_changing(obj)
+
+    def _kept_changing(self, obj: str) -> ConflictError:
+        return ConflictError(
+            f"{self.configs[obj].file} kept changing while we wrote it ({WRITE_ATTEMPTS} attempts)",
             connector=self.name,
             obj=obj,
             hint="another program is rewriting the file continuously; retry later",
         )
+
+    def _remember(self, obj: str, document: Document) -> None:
+        """After our rewrite (under the lock): what the next batch of creates needs to append."""
+        try:
+            stamp = stat_stamp(os.stat(self.configs[obj].file))
+        except OSError:
+            return
+        self._append_states[obj] = _AppendState(
+            stamp, list(document.header), document.newline, document.schema, dict.fromkeys(document.index, -1)
+        )
+
+    def _append_creates(self, obj: str, config: CsvObjectConfig, ops: Sequence[WriteOp]) -> list[WriteResult] | None:
+        """Creates appended to the end of the file (held under the write lock), or None when
+        they need the rewrite: a new column, a retried create of a row that exists (an update),
+        an encoding that cannot append, a file with no header yet."""
+        encoding = _append_encoding(config.encoding)
+        if encoding is None:
+            return None
+        key_kind = column_types(config).get(config.key, "string")
+        for _attempt in range(WRITE_ATTEMPTS):
+            state = self._append_state(obj)
+            if state is None:
+                return None
+            for op in ops:
+                given = op.fields.get(config.key)
+                if (given is None or given == "") and self.derived_key(obj, op.idempotency_key, key_kind) in state.keys:
+                    return None
+            # A document with no lines: the file's header and keys, and the rows this batch adds.
+            document = Document([], list(state.header), "", array("q"), state.newline, config.delimiter,
+                                state.schema, index=state.keys, width=len(state.header))
+            results = self._apply(obj, document, ops)
+            if document.header != state.header:  # a new column: the header changes
+                self._append_states.pop(obj, None)
+                return None
+            text = document.render_new_rows()
+            if not text:
+                return results
+            if self._append_text(obj, state, text, encoding):
+                for result in results:  # keep the "values unused" promise for the next batch
+                    if result.record is not None:
+                        state.keys[result.record.key] = -1
+                return results
+            self._append_states.pop(obj, None)  # changed since we knew it: read it again
+        raise self._kept_changing(obj)
+
+    def _append_state(self, obj: str) -> _AppendState | None:
+        config = self.configs[obj]
+        try:
+            current = stat_stamp(os.stat(config.file))
+        except FileNotFoundError:
+            return None
+        state = self._append_states.get(obj)
+        if state is not None and state.stamp == current:
+            return state
+        document, version, _mode = self._load_document(obj)
+        if version is None or document.header_raw is None:
+            return None  # missing, or no header yet: the rewrite writes one
+        state = _AppendState(version.stamp, list(document.header), document.newline, document.schema,
+                             dict.fromkeys(document.index, -1))
+        self._append_states[obj] = state
+        return state
+
+    def _append_text(self, obj: str, state: _AppendState, text: str, encoding: str) -> bool:
+        """Append ``text`` and fsync; False (nothing written) if the file is no longer as ``state`` knew it."""
+        data = text.encode(encoding)
+        fd = os.open(self.configs[obj].file, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        try:
+            before = os.fstat(fd)
+            if stat_stamp(before) != state.stamp:
+                return False
+            if before.st_size and os.pread(fd, 1, before.st_size - 1) not in (b"\n", b"\r"):
+                data = state.newline.encode(encoding) + data  # the last line had no line break
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except BaseException:
+                with suppress(OSError):
+                    os.ftruncate(fd, before.st_size)  # no half row left at the end
+                raise
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if after.st_size == before.st_size + len(data):
+            state.stamp = stat_stamp(after)
+        else:  # someone else wrote at the same time: ours is in, but read the file next time
+            self._append_states.pop(obj, None)
+        return True
 
     def _load_document(self, obj: str) -> tuple[Document, FileVersion | None, int | None]:
         """The file as it is now, with the stamp that must still hold when we replace it."""

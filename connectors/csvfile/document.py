@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .reader import UnreadableFile
+from .reader import UnreadableFile, misquoted
 from .schema import RowSchema
 
 __all__ = ["Document", "RowSchemaFactory", "write_atomically"]
@@ -100,6 +100,8 @@ class Document:
             key = cells[key_index] if len(cells) > key_index else ""
             if key in index or check(cells, first_line) is not None:
                 continue  # malformed or a duplicate: kept verbatim, never written through
+            if consumed - first_line > 0 and misquoted(lines[first_line - 1 : consumed], delimiter):
+                continue  # a run-on quoted field (rows swallowed): kept verbatim too
             index[key] = number
         return doc
 
@@ -162,6 +164,13 @@ class Document:
             yield self.newline  # the old last line had no line break
         for cells in new_rows:
             yield line(cells + [""] * (len(self.header) - len(cells)))
+
+    def render_new_rows(self) -> str:
+        """Only the rows appended to this document, as the text to add at the end of the file
+        (the caller adds a line break first if the file's last line has none)."""
+        line = _RowFormatter(self.delimiter, self.newline)
+        width = len(self.header)
+        return "".join(line(cells + [""] * (width - len(cells))) for cells in self.appended if cells is not None)
 
     def _slices(self, line: _RowFormatter) -> Iterator[str]:
         position = self.starts[0] if self.starts else len(self.lines)

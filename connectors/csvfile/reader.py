@@ -20,7 +20,7 @@ from syncengine.records import Record
 from .cells import is_truthy
 from .schema import RowSchema
 
-__all__ = ["Chunk", "UnreadableFile", "collector_paused", "read_chunks"]
+__all__ = ["Chunk", "UnreadableFile", "collector_paused", "misquoted", "read_chunks"]
 
 
 class UnreadableFile(Exception):
@@ -54,15 +54,43 @@ def read_chunks(
     duplicate keys but not returned (a resumed listing); ``keys`` limits the output to those keys
     and converts nothing else (``get``).
     """
-    reader = csv.reader(text, delimiter=delimiter, strict=False)
+    # The physical lines of the record being read: csv.reader never reads ahead, so after each
+    # record they are exactly its lines (kept for the rare record that spans several).
+    raw: list[str] = []
+
+    def physical_lines() -> Iterator[str]:
+        for line in text:
+            raw.append(line)
+            yield line
+
+    reader = csv.reader(physical_lines(), delimiter=delimiter, strict=False)
     try:
-        yield from _read_chunks(reader, schema_of, page_size, skip_rows, keys)
+        yield from _read_chunks(reader, raw, delimiter, schema_of, page_size, skip_rows, keys)
     except csv.Error as exc:
         raise UnreadableFile(reader.line_num, exc) from None
 
 
+def misquoted(lines: list[str], delimiter: str) -> bool:
+    """Whether a record that spans several lines breaks the quoting rules.
+
+    The lenient parse reads a quote that is never closed where it should be as a field running
+    on, over the following rows, up to the next quote in the file: those rows vanish into one
+    cell, and the record may even come out with the right number of cells. A well-quoted
+    multi-line field passes a strict parse; a run-on one ends with text after its "closing"
+    quote (or at the end of the file) and does not.
+    """
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
 def _read_chunks(
     reader: Any,
+    raw: list[str],
+    delimiter: str,
     schema_of: Callable[[list[str]], RowSchema],
     page_size: int,
     skip_rows: int,
@@ -73,6 +101,7 @@ def _read_chunks(
     except StopIteration:
         yield Chunk()
         return
+    raw.clear()
     schema: RowSchema = schema_of(header)
     width = len(schema.names)
     key_index = schema.key_index
@@ -89,10 +118,15 @@ def _read_chunks(
     for row in reader:
         start = line + 1
         line = reader.line_num
+        run_on = line > start and misquoted(raw, delimiter)
+        raw.clear()
         if not row:
             continue  # a blank line: kept in the file, not a record
         rows += 1
-        if len(row) != width:
+        if run_on:
+            if rows > skip_rows:
+                errors.append(schema.misquoted(row, start, line))
+        elif len(row) != width:
             if rows > skip_rows:
                 error = schema.check(row, start)
                 if error is not None:

@@ -119,6 +119,16 @@ class RowSchema:
                     return RecordError(str(exc), key=key, line=line, field=name, source=self.source)
         return None
 
+    def misquoted(self, cells: Sequence[str], line: int, last_line: int) -> RecordError:
+        key = cells[self.key_index] if len(cells) > self.key_index else None
+        return RecordError(
+            f"a quoted field is not closed where it should be: the record runs on to line {last_line}, "
+            "and rows in between cannot be read; fix the quotes",
+            key=key or None,
+            line=line,
+            source=self.source,
+        )
+
     def duplicate(self, key: str, line: int) -> RecordError:
         return RecordError(
             "duplicate key: an earlier row has it; this row is left untouched",

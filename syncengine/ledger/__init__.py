@@ -5,7 +5,13 @@
 """
 
 from syncengine.ledger.batch import LedgerTransaction
-from syncengine.ledger.errors import ConflictNotOpenError, LedgerError, LinkConflictError
+from syncengine.ledger.errors import (
+    ConflictNotOpenError,
+    LedgerError,
+    LinkConflictError,
+    NotALedgerError,
+    PipelineBusyError,
+)
 from syncengine.ledger.rows import (
     Conflict,
     CursorInfo,
@@ -35,6 +41,8 @@ __all__ = [
     "LinkConflictError",
     "LinkState",
     "LinkWrite",
+    "NotALedgerError",
+    "PipelineBusyError",
     "RunInfo",
     "Side",
     "WebhookEventInfo",

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-__all__ = ["BEGIN_OPTION", "DialectName", "create_ledger_engine", "normalize_url"]
+__all__ = ["BEGIN_OPTION", "DialectName", "create_ledger_engine", "normalize_url", "sqlite_path"]
 
 DialectName = Literal["sqlite", "postgresql"]
 
@@ -68,12 +68,23 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_ledger_engine(url: str) -> tuple[sa.Engine, DialectName]:
-    """An engine for ``url`` with the pragmas and transaction handling the ledger relies on."""
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite ledger URL (None for any other database)."""
+    sa_url = make_url(normalize_url(url))
+    if sa_url.get_backend_name() != "sqlite" or not sa_url.database or sa_url.database == ":memory:":
+        return None
+    return Path(sa_url.database)
+
+
+def create_ledger_engine(url: str, *, wal: bool = True) -> tuple[sa.Engine, DialectName]:
+    """An engine for ``url`` with the pragmas and transaction handling the ledger relies on.
+
+    ``wal=False`` (SQLite only) leaves the file in its rollback-journal mode: for building a new
+    ledger in a temporary file that must be whole in itself before it is put in place."""
     sa_url = make_url(normalize_url(url))
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(sa_url), "sqlite"
+        return _sqlite_engine(sa_url, wal=wal), "sqlite"
     if backend == "postgresql":
         if sa_url.get_driver_name() != "psycopg":
             sa_url = sa_url.set(drivername="postgresql+psycopg")
@@ -82,7 +93,7 @@ def create_ledger_engine(url: str) -> tuple[sa.Engine, DialectName]:
     raise ValueError(f"unsupported ledger URL {url!r}: use sqlite:///path/to/ledger.db or postgresql://...")
 
 
-def _sqlite_engine(sa_url: sa.URL) -> sa.Engine:
+def _sqlite_engine(sa_url: sa.URL, *, wal: bool) -> sa.Engine:
     database = sa_url.database
     if not database or database == ":memory:":
         # Every pooled connection would get its own empty database; a ledger must be a file.
@@ -99,7 +110,8 @@ def _sqlite_engine(sa_url: sa.URL) -> sa.Engine:
             # busy_timeout first: switching a new file to WAL takes a lock another process may hold.
             for pragma in _SQLITE_PRAGMAS:
                 cursor.execute(pragma)
-            _ensure_wal(cursor)
+            if wal:
+                _ensure_wal(cursor)
         finally:
             cursor.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from syncengine.errors import SyncEngineError
 
-__all__ = ["ConflictNotOpenError", "LedgerError", "LinkConflictError"]
+__all__ = ["ConflictNotOpenError", "LedgerError", "LinkConflictError", "NotALedgerError", "PipelineBusyError"]
 
 
 class LedgerError(SyncEngineError):
@@ -31,3 +31,25 @@ class LinkConflictError(LedgerError):
 
 class ConflictNotOpenError(LedgerError):
     """A conflict was resolved twice, or does not exist."""
+
+
+class NotALedgerError(LedgerError):
+    """The ledger URL points at something that is not a syncengine ledger: an empty or foreign
+    file, a corrupt database, tables of another application, a schema revision we do not know.
+
+    ``reason`` is one of: ``not_a_file``, ``unreadable``, ``empty``, ``not_sqlite``, ``no_tables``,
+    ``foreign``, ``corrupt``, ``unknown_revision``. Nothing was written to it."""
+
+    def __init__(self, message: str, *, location: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.location = location
+        self.reason = reason
+
+
+class PipelineBusyError(LedgerError):
+    """Another run of the same pipeline holds its lease (see :mod:`syncengine.ledger.run_lease`)."""
+
+    def __init__(self, message: str, *, pipeline: str, holder: str | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.pipeline = pipeline
+        self.holder = holder

@@ -20,11 +20,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncengine.ledger import identity as _identity
 from syncengine.ledger import leases as _leases
 from syncengine.ledger import tokens as _tokens
 from syncengine.ledger.batch import LedgerTransaction, check_side
 from syncengine.ledger.bulk import BulkOps, PostgresBulk, SqliteBulk
-from syncengine.ledger.connect import BEGIN_OPTION, DialectName, create_ledger_engine
+from syncengine.ledger.connect import BEGIN_OPTION, DialectName, create_ledger_engine, sqlite_path
 from syncengine.ledger.errors import ConflictNotOpenError, LedgerError
 from syncengine.ledger.migrate import upgrade_to_head
 from syncengine.ledger.rows import (
@@ -70,10 +71,30 @@ class Ledger:
 
     @classmethod
     def open(cls, url: str) -> Ledger:
-        """Connect to the ledger at ``url`` and migrate it to the newest schema (creating it if new)."""
+        """Connect to the ledger at ``url`` and migrate it to the newest schema.
+
+        A SQLite ledger is created (mode 0600) only if its file does not exist; an existing file
+        or database that is not a syncengine ledger raises :class:`NotALedgerError` untouched
+        (see :mod:`syncengine.ledger.identity`)."""
+        path = sqlite_path(url)
+        if path is not None:
+            _identity.create_sqlite_ledger(path)
+            _identity.check_sqlite_file(path)  # before the first connection can write to it
+            # Looked at without switching it to WAL: a foreign database is left byte for byte.
+            probe, _ = create_ledger_engine(url, wal=False)
+            try:
+                with _identity.refusing_corrupt(f"ledger file {path}"):
+                    _identity.check_schema(probe, "sqlite", f"ledger file {path}")
+            finally:
+                probe.dispose()
         engine, dialect = create_ledger_engine(url)
+        shown = engine.url.render_as_string(hide_password=True)
+        where = f"ledger file {path}" if path is not None else f"ledger {shown}"
         try:
-            upgrade_to_head(engine, dialect)
+            with _identity.refusing_corrupt(where):
+                if dialect == "postgresql":
+                    _identity.check_schema(engine, dialect, where)
+                upgrade_to_head(engine, dialect)
         except BaseException:
             engine.dispose()
             raise

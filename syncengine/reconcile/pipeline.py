@@ -6,12 +6,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
 
 from syncengine.connector import Connector
 from syncengine.errors import AuthError, ConnectorError, SyncEngineError
+from syncengine.ledger.errors import PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn, StopFn, Stopped
@@ -74,6 +76,38 @@ def run_pipeline(
     should_stop: StopFn | None = None,
     keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> RunReport:
+    """One run at a time: a run that writes holds the pipeline's lease for its whole length, or
+    raises :class:`~syncengine.ledger.PipelineBusyError` naming the run that holds it."""
+    run = partial(_run_pipeline, ledger=ledger, pipeline=pipeline, mapping=mapping, left=left, right=right,
+                  options=options, only_pairs=only_pairs, progress=progress, keys=keys)
+    if options.dry_run:
+        return run(should_stop=should_stop)
+    from syncengine.ledger.run_lease import hold_pipeline  # the ledger package loads on use, as in the CLI
+
+    with hold_pipeline(ledger, pipeline) as lease:
+
+        def stop_or_lost() -> bool:
+            # A lease lost to another run (this one stalled past its expiry) ends this run
+            # between batches, before it writes on top of the other.
+            lease.check()
+            return should_stop() if should_stop is not None else False
+
+        return run(should_stop=stop_or_lost)
+
+
+def _run_pipeline(
+    *,
+    ledger: Ledger,
+    pipeline: str,
+    mapping: CompiledMapping,
+    left: Connector,
+    right: Connector,
+    options: PairOptions,
+    only_pairs: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> RunReport:
     """Run every pair (or ``only_pairs``). A failing pair is reported and the others still run,
     except on an authorization failure, which stops the pipeline: nothing else can succeed.
     ``keys`` (per pair, per side) syncs only those records; ``should_stop`` is asked between
@@ -102,7 +136,8 @@ def run_pipeline(
             report.stopped = str(exc)
             log.info("run stopped", pipeline=pipeline, pair=pair.name)
             break
-        except AuthError as exc:
+        except (AuthError, PipelineBusyError) as exc:
+            # Nothing else can succeed: no authorization, or another run took the pipeline over.
             report.pairs.append(sync.report)
             report.errors.append(f"{pair.name}: {exc}")
             log.error("pair failed", pipeline=pipeline, pair=pair.name, error=str(exc))

@@ -21,6 +21,8 @@ def test_public_names_are_pinned() -> None:
         "LinkConflictError",
         "LinkState",
         "LinkWrite",
+        "NotALedgerError",
+        "PipelineBusyError",
         "RunInfo",
         "Side",
         "WebhookEventInfo",

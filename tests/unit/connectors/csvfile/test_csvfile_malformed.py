@@ -8,7 +8,7 @@ import pytest
 
 from connectors.csvfile import CsvConnector, CsvObjectConfig
 from syncengine.connector import WriteOp
-from syncengine.errors import RecordError
+from syncengine.errors import NotFoundError, RecordError
 
 COLUMNS = {"age": "integer", "balance": "decimal", "born": "date", "seen": "datetime", "vip": "boolean"}
 
@@ -164,3 +164,46 @@ def test_updated_at_must_be_a_datetime_column(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="must be a datetime"):
         CsvObjectConfig(tmp_path / "x.csv", updated_at="changed", columns={"changed": "date"})
+
+
+# A quote that is never closed where it should be swallows the rows after it into one field, up to
+# the next quote. Before, when that next quote opened a field of a later row, the swallowing row
+# came out with the right cell count: a good record, and the rows inside it vanished from a full
+# listing with no error at all (so the engine could take them for deletions).
+SWALLOWING = GOOD_HEADER + '1,Ann,1,,,,\n2,"Bob,2,,,,\n3,Cy,3,,,,\n4,Di,4,,,,\n5,"Ed",5,,,,\n6,Fay,6,,,,\n'
+
+UNREADABLE_FILES = {
+    "swallowed-rows": SWALLOWING,
+    "unterminated-at-the-end": GOOD_HEADER + '1,Ann,1,,,,\n2,"Bob,2,,,,\n3,Cy,3,,,,\n',
+    "text-after-a-closing-quote-over-lines": GOOD_HEADER + '1,"Ann\nSmith" Jr,1,,,,\n2,Bob,2,,,,\n',
+    "lone-carriage-return": GOOD_HEADER + "1,Ann,1,,,,\n2,Bo\rb,2,,,,\n3,Cy,3,,,,\n",
+    "few-cells": GOOD_HEADER + "1,Ann\n",
+    "bad-integer": GOOD_HEADER + "1,Ann,x,,,,\n",
+    "empty-key": GOOD_HEADER + ",Ann,1,,,,\n",
+    "duplicate-key": GOOD_HEADER + "1,Ann,1,,,,\n1,Bob,2,,,,\n",
+}
+
+
+@pytest.mark.parametrize("text", list(UNREADABLE_FILES.values()), ids=list(UNREADABLE_FILES))
+@pytest.mark.parametrize("page_size", [1, 2, 1000])
+def test_a_listing_with_any_unreadable_row_says_so_in_its_pages(tmp_path: Path, text: str, page_size: int) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    connector = CsvConnector("csv", {"rows": CsvObjectConfig(path, columns=COLUMNS)}, page_size=page_size)
+    pages = list(connector.changes("rows", None))
+    assert any(page.errors for page in pages), [(len(p.records), p.errors) for p in pages]
+
+
+def test_rows_swallowed_by_a_stray_quote_are_reported_and_the_row_is_never_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(SWALLOWING, encoding="utf-8", newline="")
+    connector = connector_for(path)
+    records, errors = read_all(connector)
+    assert set(records) == {"1", "6"}
+    (error,) = errors
+    assert error.line == 3 and error.key == "2"
+    assert "quot" in error.message
+    with pytest.raises(NotFoundError):  # not a good row: never re-rendered (which would fix the damage in)
+        connector.update("rows", "2", {"name": "Bobby"}, "u")
+    connector.update("rows", "6", {"name": "Faye"}, "u")
+    assert path.read_text(encoding="utf-8") == SWALLOWING.replace("6,Fay,", "6,Faye,")

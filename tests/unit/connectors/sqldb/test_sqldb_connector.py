@@ -141,6 +141,41 @@ def test_soft_deletes(url: str, kind: str) -> None:
         conn.close()
 
 
+@pytest.mark.parametrize("kind", ["boolean", "datetime"])
+def test_a_create_on_a_soft_deleted_rows_key_revives_that_row(url: str, raw: sa.Engine, kind: str) -> None:
+    """Before: every run failed this create with "UNIQUE constraint failed" (the twin still holds the key)."""
+    conn = connector(url, updated_at="updated_at", deleted="deleted",
+                     columns={"id": "string", "name": "string", "email": "string", "deleted": kind})
+    try:
+        conn.write_batch("clients", [WriteOp("create", None, {"id": "k1", "name": "A", "email": "a@x"}, "c1"),
+                                     WriteOp("create", None, {"id": "k2", "name": "B", "email": "b@x"}, "c2")])
+        conn.delete("clients", "k1")
+        assert conn.get("clients", ["k1"]) == []
+        cursor = list(conn.changes("clients", None))[-1].cursor
+        results = conn.write_batch("clients", [
+            WriteOp("create", None, {"id": "k1", "name": "A again"}, "c1-again"),
+            WriteOp("create", None, {"id": "k3", "name": "C"}, "c3"),
+            WriteOp("create", None, {"id": "k2", "name": "B twice"}, "c2-again"),  # a live row: still refused
+        ])
+        assert [r.ok for r in results] == [True, True, False], [r.error for r in results]
+        assert isinstance(results[2].error, ValidationError)
+        revived = results[0].record
+        assert revived is not None and revived.key == "k1" and not revived.deleted
+        assert revived.fields["name"] == "A again"
+        assert revived.fields["deleted"] in (None, False)
+        [again] = conn.get("clients", ["k1"])
+        assert again.fields["name"] == "A again" and again == revived
+        assert again.fields["email"] == "a@x"  # a column the create does not name keeps its value
+        changed = pull_all(conn, cursor)
+        assert not changed["k1"].deleted and changed["k1"].fields["name"] == "A again"
+        assert {k for k, r in pull_all(conn).items() if not r.deleted} == {"k1", "k2", "k3"}
+        with raw.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM clients WHERE id = 'k1'")).scalar_one() == 1
+        assert conn.get("clients", ["k2"])[0].fields["name"] == "B"
+    finally:
+        conn.close()
+
+
 def test_constraint_violation_fails_only_that_op(url: str, raw: sa.Engine) -> None:
     conn = connector(url, columns={"name": "string", "email": "string"})
     try:
