@@ -17,6 +17,17 @@ from syncengine.http.redact import redact_processor
 __all__ = ["configure_logging"]
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written: a stream captured at configure time may
+    be closed later (a test runner's, a daemon's redirected one), and logging must not fail."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
     if json is None:
         json = not sys.stderr.isatty()
@@ -35,6 +46,6 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
