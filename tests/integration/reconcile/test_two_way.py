@@ -310,3 +310,29 @@ def test_an_unclosed_quote_that_swallows_rows_deletes_nothing(make_world: MakeWo
     assert repaired.ok, repaired.pairs[0].errors
     assert set(world.right.rows()) == {f"c{i}" for i in range(1, 51)}
     assert world.sync().writes == 0
+
+
+def test_sync_full_repairs_drift_an_earlier_run_recorded(make_world: MakeWorld) -> None:
+    """A link whose two sides were last seen holding different values (a derived value an older
+    engine never carried back) is settled by `sync --full`, not reported as agreeing for ever."""
+    world = make_world()
+    world.left.insert(client(1))
+    assert world.sync().ok
+    # What an earlier engine left behind: the right row changed behind the cursor, and the
+    # snapshot recorded the right side's new state without carrying it to the left.
+    world.right.update("c1", at=now() - timedelta(days=30), last_name="Drifted")
+    from syncengine.reconcile.observe import project_record
+
+    link = next(b for b in world.ledger.iter_links("world", "clients"))[0]
+    record = next(r for r in world.config.connector("right", world.ledger).get("clients", ["c1"]))
+    _, digest, _ = project_record(world.mapping.pair("clients"), "right", record, None)  # type: ignore[arg-type]
+    from syncengine.ledger import LinkWrite
+
+    with world.ledger.transaction() as tx:
+        tx.put_links("world", "clients", [LinkWrite(link.left_key, link.right_key, link.common,
+                                                    link.left_hash or "", digest)])
+    assert world.sync().writes == 0, "an incremental sync cannot see it"
+    repaired = world.sync(full=True)
+    assert repaired.ok and repaired.writes == 1
+    assert world.left.rows()["c1"]["last_name"] == "Drifted"
+    assert world.sync(full=True).writes == 0
