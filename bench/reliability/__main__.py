@@ -2,6 +2,7 @@
 
     python -m bench.reliability                                   # 100 csv, 100 freshbooks, 20 with faults
     python -m bench.reliability --pipeline csv --trials 30
+    python -m bench.reliability --trials 30 --faults-trials 10
     python -m bench.reliability --pipeline freshbooks --seed 1234 --trials 1 --kill write:7 --keep
 
 Results: a table on stdout and bench/results/reliability-<date>.{md,json}.
@@ -65,17 +66,19 @@ class Worlds:
 
 def run_pipeline(worlds: Worlds, name: str, trials: int, seed: int, *, kill: str | None, keep: bool,
                  calibration: Calibration | None = None) -> list[TrialResult]:
-    started = time.monotonic()
     world = worlds.get(name)
-    print(f"== {name}: baseline ready in {time.monotonic() - started:.1f} s", flush=True)
+    print(f"== {name}", flush=True)
     results: list[TrialResult] = []
+    if calibration is None and kill:
+        calibration = Calibration()  # a forced kill point needs no measured run
     if calibration is None:
         cal_result, calibration = run_trial(world, name, 0, CALIBRATION_SEED + seed, worlds.workdir,
                                             calibration=None, faults=faults_switch(name), keep=keep)
         cal_result.pipeline = f"{name} (uninterrupted)"
         results.append(cal_result)
         _print(cal_result)
-        print(f"   calibration: {calibration.seconds:.2f} s, events {calibration.counts}", flush=True)
+        print(f"   calibration: {calibration.seconds:.2f} s (start-up {calibration.startup:.2f} s, active "
+              f"{calibration.active:.3f} s), events {calibration.counts}", flush=True)
     plan = parse_kill(kill) if kill else None
     for i in range(trials):
         result, _ = run_trial(world, name, i + 1, seed + i, worlds.workdir, calibration=calibration, kill=plan,
@@ -105,8 +108,10 @@ def _commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pipeline", choices=["csv", "freshbooks", "freshbooks-faults", "all"], default="all")
+    parser.add_argument("--pipeline", default="all",
+                        help="csv, freshbooks, freshbooks-faults, several joined by commas, or all (default)")
     parser.add_argument("--trials", type=int, help="trials per pipeline (default 100, 100 and 20)")
+    parser.add_argument("--faults-trials", type=int, help="trials of freshbooks-faults (default: --trials, else 20)")
     parser.add_argument("--seed", type=int, default=1000, help="seed of the first trial; trial i uses seed+i")
     parser.add_argument("--kill", help="force one kill point: none, time:SECONDS, commit:N, target:N, "
                                        "request:N or write:N, each optionally +DELAY seconds")
@@ -116,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; write no results file")
     args = parser.parse_args(argv)
 
-    names = list(DEFAULT_TRIALS) if args.pipeline == "all" else [args.pipeline]
+    args.workdir = args.workdir.resolve()
+    names = list(DEFAULT_TRIALS) if args.pipeline == "all" else args.pipeline.split(",")
+    unknown = [n for n in names if n not in DEFAULT_TRIALS]
+    if unknown:
+        parser.error(f"unknown pipeline(s) {unknown}: choose from {', '.join(DEFAULT_TRIALS)} or all")
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
     worlds = Worlds(args.workdir)
@@ -124,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[TrialResult] = []
     for name in names:
         trials = args.trials if args.trials is not None else DEFAULT_TRIALS[name]
+        if name == "freshbooks-faults" and args.faults_trials is not None:
+            trials = args.faults_trials
         results += run_pipeline(worlds, name, trials, args.seed, kill=args.kill, keep=args.keep)
     elapsed = time.monotonic() - started
     print()

@@ -74,17 +74,32 @@ KINDS = (
 
 @dataclass
 class KillPlan:
-    mode: str = "none"          # none | time | commit | target | request | write
+    mode: str = "none"          # none | time | active | commit | target | request | write
     n: int = 0                  # the event count to kill at (event modes)
-    delay: float = 0.0          # seconds: from spawn (time), or after the event (event modes)
+    #: seconds: from the spawn (time), from the first event (active), or after the event (event modes)
+    delay: float = 0.0
+    #: event modes: count only events whose label contains this (e.g. "POST invoices")
+    match: str = ""
 
     def describe(self) -> str:
         if self.mode == "none":
             return "no kill"
         if self.mode == "time":
             return f"at {self.delay * 1000:.0f} ms"
+        if self.mode == "active":
+            return f"{self.delay * 1000:.0f} ms into the run"
         extra = f" +{self.delay * 1000:.0f} ms" if self.delay else ""
-        return f"after {self.mode} #{self.n}{extra}"
+        which = f"{self.mode} [{self.match}]" if self.match else self.mode
+        return f"after {which} #{self.n}{extra}"
+
+    def spec(self) -> str:
+        """The --kill text that repeats this plan."""
+        if self.mode == "none":
+            return "none"
+        if self.mode in ("time", "active"):
+            return f"{self.mode}:{self.delay:.3f}"
+        which = f"{self.mode}@{self.match}" if self.match else self.mode
+        return f"{which}:{self.n}" + (f"+{self.delay}" if self.delay else "")
 
 
 @dataclass
@@ -98,13 +113,18 @@ class Outcome:
     last: dict[str, str] = field(default_factory=dict)
     #: seconds from spawn to the first event (the end of start-up: imports, config, ledger open)
     first_event: float | None = None
+    last_event: float | None = None
+    #: intents the killed run left pending: > 0 means the kill landed inside a write batch
+    #: (after the intent's commit, before the commit of its results)
+    pending: int = 0
 
     def describe(self) -> str:
         if not self.killed:
             return f"not killed (exit {self.rc} after {self.seconds:.2f} s)"
         seen = ", ".join(f"{k}={v}" for k, v in sorted(self.events.items()))
-        last = "; ".join(f"last {k}: {v}" for k, v in sorted(self.last.items()) if k in ("write", "request"))
-        return f"SIGKILL at {self.seconds:.2f} s ({seen}{'; ' + last if last else ''})"
+        last = "; ".join(f"last {k}: {v}" for k, v in sorted(self.last.items()) if k == "write")
+        inside = f"; {self.pending} intent(s) left pending" if self.pending else ""
+        return f"SIGKILL at {self.seconds:.2f} s ({seen}{'; ' + last if last else ''}{inside})"
 
 
 @dataclass
@@ -165,6 +185,7 @@ class Killer:
         self.killed_counts: dict[str, int] = {}
         self.killed_last: dict[str, str] = {}
         self.first_event_at: float | None = None
+        self.last_event_at: float | None = None
         self._timer: threading.Timer | None = None
 
     def attach(self, proc: subprocess.Popen[bytes]) -> None:
@@ -178,19 +199,32 @@ class Killer:
             if self._proc is None:
                 return
             self.counts[source] = self.counts.get(source, 0) + 1
+            now = time.monotonic() - self._started
+            self.last_event_at = now
             if self.first_event_at is None:
-                self.first_event_at = time.monotonic() - self._started
+                self.first_event_at = now
+                if self.plan.mode == "active":
+                    self._later(self.plan.delay)
             if label:
                 self.last[source] = label
-            if self.plan.mode == source and self.counts[source] == self.plan.n and self.killed_at is None:
-                fire = True
+            if self.plan.mode == source and self.killed_at is None:
+                if self.plan.match:
+                    if self.plan.match in label:
+                        key = f"{source}@{self.plan.match}"
+                        self.counts[key] = self.counts.get(key, 0) + 1
+                        fire = self.counts[key] == self.plan.n
+                else:
+                    fire = self.counts[source] == self.plan.n
         if fire:
             if self.plan.delay > 0:
-                self._timer = threading.Timer(self.plan.delay, self.kill)
-                self._timer.daemon = True
-                self._timer.start()
+                self._later(self.plan.delay)
             else:
                 self.kill()
+
+    def _later(self, delay: float) -> None:
+        self._timer = threading.Timer(delay, self.kill)
+        self._timer.daemon = True
+        self._timer.start()
 
     def kill(self) -> None:
         """SIGKILL the child now, if it is still running (by its pid; it is our own child)."""
@@ -354,6 +388,7 @@ def run_sync_with_kill(
         events=dict(killer.killed_counts if killer.killed_at is not None else killer.counts),
         last=dict(killer.killed_last if killer.killed_at is not None else killer.last),
         first_event=killer.first_event_at,
+        last_event=killer.last_event_at,
     )
     return _collect(log, rc, seconds), outcome
 

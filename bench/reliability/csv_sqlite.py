@@ -121,7 +121,7 @@ class CsvSqliteBase:
     name = "csv"
 
     def __init__(self, root: Path, records: int = 100) -> None:
-        self.root = root
+        self.root = root.resolve()
         self.records = records
         self.bases: dict[str, Path] = {}
         self.baseline: dict[str, dict[str, dict[str, Any]]] = {}
@@ -338,6 +338,11 @@ class CsvSqliteTrial:
 
     def file_watch(self) -> dict[str, Path]:
         return {"target": self.csv_path}
+
+    def kill_targets(self) -> list[tuple[str, str, int]]:
+        """Writes every trial causes: the CSV file is replaced (creates, then updates and deletes)
+        and the table gets a commit or two, each followed by a ledger commit."""
+        return [("target", "clients.csv replaced", 3), ("target", "target commit", 2)]
 
     # -- checks ----------------------------------------------------------------------------------
     def check(self) -> list[Problem]:

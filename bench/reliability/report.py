@@ -24,6 +24,7 @@ def summary_rows(results: Sequence[TrialResult]) -> list[dict[str, Any]]:
         killed = [r for r in mine if r.outcome.killed]
         rows.append({
             "pipeline": pipeline, "trials": len(mine), "killed": len(killed),
+            "inside_batch": sum(1 for r in killed if r.outcome.pending),
             "failed": sum(1 for r in mine if not r.ok), **{k: kinds.get(k, 0) for k in KINDS},
             "median_s": round(statistics.median(r.seconds for r in mine), 2) if mine else 0.0,
             "records": max((r.records for r in mine), default=0),
@@ -35,19 +36,19 @@ def summary_rows(results: Sequence[TrialResult]) -> list[dict[str, Any]]:
 def table(results: Sequence[TrialResult]) -> str:
     rows = summary_rows(results)
     kinds = [k for k in KINDS if any(r[k] for r in rows)] or ["duplicate", "lost_delete"]
-    head = ["pipeline", "trials", "killed", "failed", *kinds, "s/trial"]
+    head = ["pipeline", "trials", "killed", "mid-batch", "failed", *kinds, "s/trial"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
-        cells = [r["pipeline"], r["trials"], r["killed"], r["failed"], *(r[k] for k in kinds), r["median_s"]]
+        cells = [r["pipeline"], r["trials"], r["killed"], r["inside_batch"], r["failed"], *(r[k] for k in kinds),
+                 r["median_s"]]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
 def reproduce(r: TrialResult) -> str:
-    kill = "none" if r.plan.mode == "none" else (
-        f"time:{r.plan.delay:.3f}" if r.plan.mode == "time" else
-        f"{r.plan.mode}:{r.plan.n}" + (f"+{r.plan.delay}" if r.plan.delay else ""))
-    return f"python -m bench.reliability --pipeline {r.pipeline} --seed {r.seed} --trials 1 --kill {kill} --keep"
+    pipeline = r.pipeline.split(" ")[0]
+    return (f"python -m bench.reliability --pipeline {pipeline} --seed {r.seed} --trials 1 "
+            f"--kill '{r.plan.spec()}' --keep")
 
 
 def failure_lines(r: TrialResult, most: int = 6) -> list[str]:
@@ -67,6 +68,10 @@ def markdown(results: Sequence[TrialResult], meta: dict[str, Any]) -> str:
            "deletes), `syncengine sync` SIGKILLed at a drawn point, reruns until exit 0, then a sync that "
            "must write nothing, then checks against the known expected values and the ledger.", "",
            table(results), "",
+           "killed: trials whose child really died by SIGKILL (a drawn point after the end of the run is no "
+           "kill); mid-batch: of those, kills that left an intent pending (between the intent's commit and "
+           "the commit of the write's result); failure columns count trials (one trial can fail several ways); "
+           "s/trial: median seconds per trial, setup and every sync included.", "",
            "Kill points drawn: " + "; ".join(f"{r['pipeline']}: {r['modes']}" for r in summary_rows(results)),
            "", "## Failing trials", ""]
     failing = [r for r in results if not r.ok]

@@ -35,6 +35,7 @@ class TrialWorld(Protocol):
     def edit(self, rng: random.Random, seed: int) -> None: ...
     def sqlite_watch(self) -> dict[str, Path]: ...
     def file_watch(self) -> dict[str, Path]: ...
+    def kill_targets(self) -> list[tuple[str, str, int]]: ...
     def check(self) -> list[Problem]: ...
     def ledger_view(self) -> LedgerView: ...
     def close(self) -> None: ...
@@ -54,34 +55,53 @@ class Calibration:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     startup: float = 0.0      # seconds before the first event (imports, config, ledger open)
-
-    def modes(self) -> list[str]:
-        return ["time", *sorted(m for m, n in self.counts.items() if n > 0)]
+    active: float = 0.0       # seconds from the first event to the last
 
 
-def draw_plan(rng: random.Random, cal: Calibration, mode: str | None = None) -> KillPlan:
-    """A kill point spread over the run: a time within the measured duration, or the N-th event of
-    a kind the calibration saw, sometimes a few ms after it."""
-    mode = mode or rng.choice(cal.modes())
-    if mode == "time":  # mostly after start-up (a kill during imports tests little), sometimes during it
-        low = 0.05 if rng.random() < 0.2 else 0.8 * cal.startup
-        return KillPlan("time", delay=round(rng.uniform(low, max(low + 0.05, cal.seconds)), 3))
-    n = rng.randint(1, max(1, cal.counts.get(mode, 1)))
+#: How often each kind of kill point is drawn (among those a pipeline has):
+#: ``targeted`` is the k-th write of a kind the trial's edits are known to cause (the world says
+#: which: e.g. the k-th invoice created in FreshBooks, the k-th replacement of the CSV file).
+WEIGHTS = {"targeted": 0.35, "active": 0.2, "commit": 0.15, "target": 0.1, "write": 0.05, "request": 0.05,
+           "time": 0.1}
+
+
+def draw_plan(rng: random.Random, cal: Calibration, targets: list[tuple[str, str, int]] | None = None) -> KillPlan:
+    """A kill point spread over the run: a time within the measured run, a time after the run's
+    first event within its measured span, the N-th event of a kind the calibration saw, or the
+    k-th write of a kind the edits cause; event kills sometimes a few ms after the event."""
+    targets = [t for t in targets or [] if t[2] > 0]
+    modes = {m: w for m, w in WEIGHTS.items()
+             if m in ("time", "active") or (m == "targeted" and targets) or cal.counts.get(m, 0) > 0}
+    mode = rng.choices(list(modes), weights=list(modes.values()))[0]
+    if mode == "time":  # from the spawn: mostly after start-up, sometimes during it
+        low = 0.05 if rng.random() < 0.3 else 0.8 * cal.startup
+        return KillPlan("time", delay=round(rng.uniform(low, max(low + 0.05, 0.9 * cal.seconds)), 3))
+    if mode == "active":
+        return KillPlan("active", delay=round(rng.uniform(0.0, cal.active * 1.1 + 0.02), 4))
+    match = ""
+    if mode == "targeted":
+        mode, match, count = rng.choice(targets)
+        n = rng.randint(1, count)
+    else:
+        # (the top is cut a little: runs vary, and a point after the end is no kill)
+        n = rng.randint(1, max(1, round(0.85 * cal.counts.get(mode, 1))))
     if mode == "request":
-        return KillPlan(mode, n)
-    delay = 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.05 if mode == "write" else 0.02)
-    return KillPlan(mode, n, round(delay, 4))
+        return KillPlan(mode, n, match=match)
+    delay = 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.05 if mode == "write" else 0.01)
+    return KillPlan(mode, n, round(delay, 4), match)
 
 
 def parse_kill(text: str) -> KillPlan:
-    """``none``, ``time:0.8``, ``commit:3``, ``write:7+0.01`` (mode:n[+delay])."""
+    """``none``, ``time:0.8``, ``active:0.05``, ``commit:3``, ``write:7+0.01``,
+    ``write@POST invoices:2`` (mode[@match]:n[+delay]); KillPlan.spec() writes these."""
     if text == "none":
         return KillPlan()
-    mode, _, rest = text.partition(":")
-    if mode == "time":
-        return KillPlan("time", delay=float(rest))
+    head, _, rest = text.rpartition(":")
+    mode, _, match = head.partition("@")
+    if mode in ("time", "active"):
+        return KillPlan(mode, delay=float(rest))
     n, _, delay = rest.partition("+")
-    return KillPlan(mode, int(n), float(delay or 0))
+    return KillPlan(mode, int(n), float(delay or 0), match)
 
 
 Hook = Callable[[Killer], Callable[[], None]]
@@ -105,7 +125,7 @@ def run_trial(world: World, pipeline: str, number: int, seed: int, workdir: Path
         tw.edit(rng, seed)
         result.edits = dict(tw.edits)
         if calibration is not None:
-            result.plan = kill if kill is not None else draw_plan(rng, calibration)
+            result.plan = kill if kill is not None else draw_plan(rng, calibration, tw.kill_targets())
         plan = result.plan
         if faults is not None:
             faults(tw, True)
@@ -113,7 +133,10 @@ def run_trial(world: World, pipeline: str, number: int, seed: int, workdir: Path
         run, outcome = run_sync_with_kill(tw.config, tw.env, tw.dir, tw.dir / "killed", plan,
                                           sqlite_files=tw.sqlite_watch(), plain_files=tw.file_watch(), hook=hook)
         result.outcome = outcome
-        measured = Calibration(run.seconds, dict(outcome.events), outcome.first_event or 0.0)
+        measured = Calibration(run.seconds, dict(outcome.events), outcome.first_event or 0.0,
+                               (outcome.last_event or 0.0) - (outcome.first_event or 0.0))
+        if outcome.killed:
+            outcome.pending = len(tw.ledger_view().pending)
         if run.rc == -999:
             result.problems.append(Problem("hung", f"the first sync ran past its timeout: {run.tail()}"))
         succeeded = run.rc == 0
