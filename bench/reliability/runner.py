@@ -87,7 +87,12 @@ def draw_plan(rng: random.Random, cal: Calibration, targets: list[tuple[str, str
         n = rng.randint(1, max(1, round(0.85 * cal.counts.get(mode, 1))))
     if mode == "request":
         return KillPlan(mode, n, match=match)
-    delay = 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.05 if mode == "write" else 0.01)
+    # A few ms after an applied write the engine has its answer; the ledger commit that follows a
+    # local write comes within a millisecond or so, so those windows are sampled finer.
+    if mode == "write":
+        delay = 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.05)
+    else:
+        delay = 0.0 if rng.random() < 0.6 else rng.uniform(0.0, 0.003)
     return KillPlan(mode, n, round(delay, 4), match)
 
 
