@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 from collections import Counter
@@ -12,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.reliability.core import KINDS, TrialResult
-
-SHOWN_KINDS = [k for k in KINDS if k != "harness"]
 
 
 def summary_rows(results: Sequence[TrialResult]) -> list[dict[str, Any]]:
@@ -94,6 +93,4 @@ def write(results: Sequence[TrialResult], directory: Path, meta: dict[str, Any])
 
 
 def machine() -> str:
-    import os
-
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -4,6 +4,7 @@ a quiet-sync check and the world's checks. Shared by `make bench-reliability` an
 from __future__ import annotations
 
 import random
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -193,6 +194,4 @@ def busy_pairs(stdout: str) -> str:
 
 
 def _remove(directory: Path) -> None:
-    import shutil
-
     shutil.rmtree(directory, ignore_errors=True)
