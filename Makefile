@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-curves clean
+.PHONY: demo test lint bench bench-curves bench-reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ bench-curves: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-work bench/work bench/work-curves
+
+# kill -9 trials of `syncengine sync` (bench/reliability/); e.g. make bench-reliability ARGS="--pipeline csv --trials 30"
+bench-reliability: $(STAMP)
+	$(BIN)/python -m bench.reliability $(ARGS)
