@@ -131,6 +131,13 @@ def hold_pipeline(
         holder = ledger.lease_holder(lease.name)
         if holder is None:
             continue  # released or expired since: try again at once
+        if _dead_here(holder.owner):
+            # Its process is gone (killed, crashed) on this very machine: the lease is stale and
+            # waiting out its expiry would only delay the recovery the next run exists to do.
+            _log("warning", "taking over the lease of a process that is gone", lease=lease.name,
+                 holder=holder.owner)
+            ledger.release_lease(lease.name, holder.owner)
+            continue
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise PipelineBusyError(
@@ -143,3 +150,22 @@ def hold_pipeline(
         yield lease
     finally:
         lease._finish()
+
+
+def _dead_here(owner: str) -> bool:
+    """Whether ``owner`` (as :func:`owner_id` writes it) names a process of this host that no
+    longer runs. A process on another host is never presumed dead: its lease expires instead."""
+    head = owner.split(" ", 1)[0]
+    host, _, pid_text = head.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
