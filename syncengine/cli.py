@@ -271,9 +271,20 @@ def sync(
 
 # -- status ----------------------------------------------------------------------------------
 @app.command()
-def status(config: ConfigOpt = Path("config.yaml")) -> None:
-    """Cursors, the last runs and open conflicts."""
+def status(
+    config: ConfigOpt = Path("config.yaml"),
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the status page at / and /metrics instead.")] = False,
+    host: Annotated[str, typer.Option(help="With --serve: the address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: the port.")] = 8080,
+) -> None:
+    """Cursors, the last runs and open conflicts (--serve: as a web page, with Prometheus metrics)."""
     with _loaded(config) as (_cfg, ledger):
+        if serve:
+            from syncengine.observability import serve_status
+
+            out.print(f"status page on http://{host}:{port}/ and metrics on /metrics (Ctrl-C stops)")
+            serve_status(_cfg, ledger, host, port)
+            return
         cursors = Table(title="cursors")
         for column in ("pipeline", "pair", "side", "cursor", "updated"):
             cursors.add_column(column, overflow="ellipsis", no_wrap=column != "cursor")
@@ -285,7 +296,8 @@ def status(config: ConfigOpt = Path("config.yaml")) -> None:
             runs.add_column(column, overflow="fold")
         for r in ledger.recent_runs(limit=10):
             counts = ", ".join(f"{k}={v}" for k, v in sorted((r.counts or {}).items()) if v)
-            _row(runs, str(r.id), r.pipeline, r.mode, r.status or "running", _when(r.started_at),
+            _row(runs, str(r.id), r.pipeline, r.mode,
+                 (r.status or "running") + (f" ({r.reason})" if r.reason else ""), _when(r.started_at),
                          _when(r.finished_at), counts)
         out.print(runs)
         open_conflicts = ledger.list_conflicts(status="open")

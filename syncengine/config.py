@@ -111,8 +111,11 @@ class Config:
             return self._built[name]
         spec = self.connectors[name]
         factory: ConnectorFactory = connector_types()[spec.type].load()
+        from syncengine.http.observe import client_name
+
         try:
-            built = factory(name, spec.options, base_dir=self.base_dir, token_store=token_store)
+            with client_name(name):  # its HTTP calls are counted under the connector's name
+                built = factory(name, spec.options, base_dir=self.base_dir, token_store=token_store)
         except ConfigError as exc:
             where = exc.line is None
             raise (self.error(f"connector {name!r}: {exc.message}", spec.loc, exc.hint) if where else exc) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from syncengine.http.observe import ObservedTransport, current_client_name
 from syncengine.http.ratelimit import RateLimit, TokenBucket
 from syncengine.http.retry import RetryPolicy, RetryTransport
 
@@ -27,10 +28,16 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
     user_agent: str = DEFAULT_USER_AGENT,
     headers: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> httpx.Client:
-    """An ``httpx.Client`` for one API. Pass a shared :class:`TokenBucket` to share one budget."""
+    """An ``httpx.Client`` for one API. Pass a shared :class:`TokenBucket` to share one budget.
+
+    ``name`` labels its calls for HTTP observers (metrics); by default the connector being built
+    (:func:`syncengine.http.observe.client_name`), else the API's host."""
     limiter = TokenBucket(rate_limit) if isinstance(rate_limit, RateLimit) else rate_limit
-    wrapped = RetryTransport(transport or httpx.HTTPTransport(), retry or RetryPolicy(), limiter=limiter)
+    label = name or current_client_name() or httpx.URL(base_url).host or base_url
+    observed = ObservedTransport(transport or httpx.HTTPTransport(), label)
+    wrapped = RetryTransport(observed, retry or RetryPolicy(), limiter=limiter)
     return httpx.Client(
         base_url=base_url,
         auth=auth,

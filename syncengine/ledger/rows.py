@@ -166,6 +166,8 @@ class RunInfo:
     status: str
     counts: dict[str, int]
     errors: list[str]
+    #: why the run is partial or failed, in one line (None when ok, and for runs of older versions).
+    reason: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:

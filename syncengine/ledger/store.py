@@ -57,6 +57,9 @@ from syncengine.tokens import TokenSlot
 
 __all__ = ["Ledger"]
 
+#: where a run's reason (why partial or failed) is kept inside ``runs.counts_json``.
+RUN_REASON_KEY = "_reason"
+
 
 class Ledger:
     """The engine's state: cursors, links + snapshots, intents, conflicts, failures, runs, tokens,
@@ -369,7 +372,14 @@ class Ledger:
             ).scalar_one()
         return int(run_id)
 
-    def finish_run(self, run_id: int, status: str, counts: dict[str, int], errors: list[str]) -> None:
+    def finish_run(
+        self, run_id: int, status: str, counts: dict[str, int], errors: list[str], reason: str | None = None
+    ) -> None:
+        """Close a run. ``reason`` (why it is partial or failed, one line) rides in the counts'
+        JSON under ``_reason``, so that it needs no schema change; :meth:`recent_runs` takes it out."""
+        stored: dict[str, object] = dict(counts)
+        if reason:
+            stored[RUN_REASON_KEY] = reason
         with self._write() as conn:
             conn.execute(
                 sa.update(runs)
@@ -377,7 +387,7 @@ class Ledger:
                 .values(
                     status=status,
                     finished_at=utcnow(),
-                    counts_json=json.dumps(counts, sort_keys=True),
+                    counts_json=json.dumps(stored, sort_keys=True),
                     errors_json=json.dumps(errors),
                 )
             )
@@ -388,19 +398,7 @@ class Ledger:
             query = query.where(runs.c.pipeline == pipeline)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [
-            RunInfo(
-                r.id,
-                r.pipeline,
-                r.mode,
-                aware(r.started_at),
-                aware_or_none(r.finished_at),
-                r.status,
-                json.loads(r.counts_json),
-                json.loads(r.errors_json),
-            )
-            for r in rows
-        ]
+        return [_run(r) for r in rows]
 
     # -- tokens (syncengine.tokens.TokenStore) ---------------------------------------------------
 
@@ -483,6 +481,22 @@ class Ledger:
                 ).rowcount,
             }
         return {name: int(count) for name, count in removed.items()}
+
+
+def _run(r: Any) -> RunInfo:
+    counts = json.loads(r.counts_json)
+    reason = counts.pop(RUN_REASON_KEY, None)
+    return RunInfo(
+        r.id,
+        r.pipeline,
+        r.mode,
+        aware(r.started_at),
+        aware_or_none(r.finished_at),
+        r.status,
+        counts,
+        json.loads(r.errors_json),
+        None if reason is None else str(reason),
+    )
 
 
 def _intent(r: Any) -> Intent:

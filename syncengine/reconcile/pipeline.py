@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from syncengine.connector import Connector
-from syncengine.errors import AuthError, ConnectorError, SyncEngineError
+from syncengine.errors import AuthError, ConnectorError, RateLimitedError, SyncEngineError
 from syncengine.ledger.errors import PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
@@ -39,13 +39,39 @@ class RunReport:
     run_id: int | None = None
     #: why the run stopped early (asked to stop between batches), if it did.
     stopped: str | None = None
+    #: pairs cut short by a rate limit (HTTP 429 past the retries); also listed in ``errors``.
+    rate_limited: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        """ok, error, or partial (stopped early: what was committed stays, cursors did not move)."""
-        if not self.ok:
+        """ok; partial: part of the work is done and the rest left for the next run (asked to stop,
+        rate limited, records that failed and are retried); error: a pair failed outright.
+        Committed work stays committed either way, and no cursor moved past what was not."""
+        if any(e not in self.rate_limited for e in self.errors):
             return "error"
-        return "partial" if self.stopped else "ok"
+        if self.stopped or self.rate_limited or self.failed_records:
+            return "partial"
+        return "ok"
+
+    @property
+    def failed_records(self) -> int:
+        """Records that could not be read, mapped or written in this run (retried next run)."""
+        return sum(p.counts.get("errors", 0) for p in self.pairs)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run is not ok, in one line for people (None when it is ok)."""
+        hard = [e for e in self.errors if e not in self.rate_limited]
+        if hard:
+            return hard[0] + (f" (+{len(hard) - 1} more)" if len(hard) > 1 else "")
+        parts = []
+        if self.stopped:
+            parts.append(f"interrupted: {self.stopped}")
+        if self.rate_limited:
+            parts.append(f"rate limited (HTTP 429): {self.rate_limited[0]}")
+        if self.failed_records:
+            parts.append(f"{self.failed_records} record(s) failed, retried next run")
+        return "; ".join(parts) or None
 
     @property
     def counts(self) -> Counter[str]:
@@ -136,6 +162,14 @@ def _run_pipeline(
             report.stopped = str(exc)
             log.info("run stopped", pipeline=pipeline, pair=pair.name)
             break
+        except RateLimitedError as exc:
+            # The API refused past our retries: what was committed stays, the rest waits for the
+            # next run (recorded as partial with this reason, never as success).
+            report.pairs.append(sync.report)
+            message = f"{pair.name}: {exc}"
+            report.errors.append(message)
+            report.rate_limited.append(message)
+            log.warning("pair rate limited", pipeline=pipeline, pair=pair.name, error=str(exc))
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.
             report.pairs.append(sync.report)
@@ -159,7 +193,7 @@ def _run_pipeline(
     report.finished_at = datetime.now(UTC)
     if report.run_id is not None:
         errors = report.errors + [e for p in report.pairs for e in p.errors]
-        ledger.finish_run(report.run_id, report.status, dict(report.counts), errors[:500])
+        ledger.finish_run(report.run_id, report.status, dict(report.counts), errors[:500], reason=report.reason)
     return report
 
 
