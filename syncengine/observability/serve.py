@@ -7,6 +7,10 @@ page and the open-conflicts gauge read the ledger, so they show every process's 
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -31,9 +35,24 @@ def status_app(config: Config, ledger: Ledger, recorder: MetricsRecorder | None 
 
 
 def serve_status(config: Config, ledger: Ledger, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve :func:`status_app` with uvicorn until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve :func:`status_app` with uvicorn until Ctrl-C or SIGTERM, then return (exit 0)."""
     import uvicorn
 
-    with MetricsRecorder(ledger, list(config.pipelines)).observe_http() as recorder:
+    with MetricsRecorder(ledger, list(config.pipelines)).observe_http() as recorder, _signals_end_quietly():
         uvicorn.run(status_app(config, ledger, recorder), host=host, port=port, log_level="warning",
                     access_log=False)
+
+
+@contextmanager
+def _signals_end_quietly() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again to the
+    handler that was there before it; with a no-op there, a stop asked for is a clean exit 0."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -62,6 +62,8 @@ class RunError:
 _WRITE_ERROR = re.compile(r"^(?P<obj>[^\s:]+) left=(?P<left>\S+) right=(?P<right>\S+): (?P<msg>.*)$", re.S)
 _SIDE_ERROR = re.compile(r"^(?P<obj>[^\s:]+) (?P<side>left|right)(?: (?P<key>[^\s]+?))?: (?P<msg>.*)$", re.S)
 _PAIR_ERROR = re.compile(r"^(?P<obj>[^\s:]+): (?P<msg>.*)$", re.S)
+#: an unreadable record's message names its key the way RecordError does: "... key 'c9': ..."
+_KEY_IN_MESSAGE = re.compile(r"\bkey '(?P<key>[^']*)'")
 
 
 def parse_run_error(line: str) -> RunError:
@@ -71,7 +73,8 @@ def parse_run_error(line: str) -> RunError:
         keys = [f"{side} {key}" for side in ("left", "right") if (key := match[side]) != "-"]
         return RunError(match["obj"], ", ".join(keys), match["msg"])
     if match := _SIDE_ERROR.match(line):
-        record = f"{match['side']} {match['key']}" if match["key"] else f"{match['side']} side"
+        key = match["key"] or ((named := _KEY_IN_MESSAGE.search(match["msg"])) and named["key"])
+        record = f"{match['side']} {key}" if key else f"{match['side']} side"
         return RunError(match["obj"], record, match["msg"])
     if match := _PAIR_ERROR.match(line):
         return RunError(match["obj"], "", match["msg"])
@@ -181,9 +184,10 @@ def _written(counts: Mapping[str, int]) -> str:
         for side in ("left", "right"):
             if counts.get(f"{kind}_{side}"):
                 parts.append(f"{counts[f'{kind}_{side}']} {kind} on {side}")
-    for name in ("linked", "conflicts", "errors"):
+    for name, one, many in (("linked", "linked", "linked"), ("conflicts", "conflict", "conflicts"),
+                            ("errors", "error", "errors")):
         if counts.get(name):
-            parts.append(f"{counts[name]} {name}")
+            parts.append(f"{counts[name]} {one if counts[name] == 1 else many}")
     return ", ".join(parts) or "nothing to do"
 
 
@@ -209,7 +213,7 @@ def _with_reason(run: RunInfo) -> str:
 
 
 def _run_cells(run: RunInfo) -> list[str]:
-    errors = f' <a href="#run-{run.id}-errors">{len(run.errors)} error(s)</a>' if run.errors else ""
+    errors = f' (<a href="#run-{run.id}-errors">details</a>)' if run.errors else ""
     return [str(run.id), _e(run.pipeline), _e(run.mode), _e(_when(run.started_at)),
             _e(_duration(run.duration_seconds)), _with_reason(run), _e(_written(run.counts)) + errors]
 
