@@ -118,7 +118,12 @@ def _pair_names(pipe: PipelineConfig) -> list[str]:
 
 def read_status(config: Config, ledger: Ledger, scheduler_info: SchedulerInfo | None = None) -> StatusView:
     """Read the page's contents from the config, the ledger and the scheduler."""
-    next_runs = scheduler_info() if scheduler_info is not None else None
+    next_runs = None
+    if scheduler_info is not None:
+        try:
+            next_runs = scheduler_info()
+        except Exception as exc:  # a scheduler in trouble must not take the page down with it
+            _log.warning("status_page.scheduler_info_failed", error=str(exc))
     runs = ledger.recent_runs(limit=RECENT_RUNS)
     conflicts = ledger.list_conflicts(status="open")
     cursors = ledger.cursors()
