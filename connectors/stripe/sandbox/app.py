@@ -139,13 +139,13 @@ async def _execute(sb: Sandbox, method: str, path: str, params: dict[str, Any]) 
         return answer
     if decision.action == "timeout":
         await asyncio.sleep(decision.sleep)
-    counter = sb.store.counter
+    changes = sb.store.changes
     try:
         answer = _run(sb, method, path, params)
     except StripeError as error:
         answer = _error(error)
         # a 4xx that changed nothing is a validation failure: Stripe stores no result for it
-        answer.executed = error.status >= 500 or error.status == 402 or sb.store.counter != counter
+        answer.executed = error.status >= 500 or error.status == 402 or sb.store.changes != changes
         return answer
     except Exception:  # a sandbox bug still answers in Stripe's shape
         log.exception("stripe sandbox: unexpected error on %s %s", method, path)

@@ -45,7 +45,7 @@ def created_filter(value: Any, param: str = "created") -> Predicate:
 
 
 def newest_first(objects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(objects, key=lambda o: (int(o["created"]), int(o.get("_seq", 0))), reverse=True)
+    return sorted(objects, key=lambda o: (int(o.get("created", 0)), int(o.get("_seq", 0))), reverse=True)
 
 
 def page(objects: Iterable[dict[str, Any]], params: Params, url: str, label: str,

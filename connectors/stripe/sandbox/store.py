@@ -24,6 +24,7 @@ class Store:
         self.lock = threading.RLock()
         self.rng_seed = rng_seed
         self.counter = 0
+        self.changes = 0  # bumped by every add/remove: tells a failed request that changed nothing
         self.objects: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.seeded: dict[str, list[str]] = {}
@@ -41,6 +42,7 @@ class Store:
     def add(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj["_seq"] = self.next_seq()
         self.objects[kind][obj["id"]] = obj
+        self.changes += 1
         return obj
 
     def get(self, kind: str, object_id: str, *, label: str | None = None, param: str = "id",
@@ -58,6 +60,7 @@ class Store:
 
     def remove(self, kind: str, object_id: str) -> None:
         self.objects[kind].pop(object_id, None)
+        self.changes += 1
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.objects[kind].values() if not o.get("_deleted"))
