@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +64,9 @@ class Sandbox:
         self.budget = RequestBudget(clock, settings.requests_per_minute)
         self.stats = Stats()
         self.idempotency = Idempotency(store)
-        self.webhooks = WebhookDispatcher(clock.seconds, self._delivery_outcome)
+        # Signatures carry wall-clock time: receivers check ``t`` against their own clock (300 s tolerance),
+        # whatever the sandbox clock says.
+        self.webhooks = WebhookDispatcher(lambda: int(time.time()), self._delivery_outcome)
         self._reseed = reseed
 
     def now(self) -> int:
