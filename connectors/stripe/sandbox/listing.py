@@ -53,7 +53,8 @@ def page(objects: Iterable[dict[str, Any]], params: Params, url: str, label: str
     """One page of ``objects`` (already filtered) per the request's paging parameters."""
     limit = params.integer("limit", minimum=1, maximum=100)
     limit = 10 if limit is None else limit
-    ordered = [o for o in newest_first(objects) if created_filter(params.raw("created"))(o)]
+    in_range = created_filter(params.raw("created"))
+    ordered = [o for o in newest_first(objects) if in_range(o)]
     if oldest_first:
         ordered.reverse()
     after = params.text("starting_after")

@@ -176,3 +176,25 @@ def test_out_of_order_switch(client: stripe.StripeClient, sb: SandboxServer, rec
     received = [e.id for e in receiver.events]
     assert sorted(received) == sorted(created_order) and received != created_order
     assert json.loads(json.dumps(receiver.events[0].to_dict()))["object"] == "event"
+
+
+def test_webhook_endpoint_crud_and_disabled_endpoints(client: stripe.StripeClient, sb: SandboxServer,
+                                                      receiver: Receiver) -> None:
+    endpoint = client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["*"],
+                                                          "description": "local"})
+    receiver.secret = str(endpoint.secret)
+    assert [e.id for e in client.v1.webhook_endpoints.list().data] == [endpoint.id]
+    disabled = client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True,
+                                                                       "enabled_events": ["customer.created"]})
+    assert disabled.status == "disabled" and disabled.enabled_events == ["customer.created"]
+    make_customer(client)
+    assert sb.wait_for_webhooks(10) and receiver.events == []
+    client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": False})
+    make_customer(client, email="second@example.com")
+    assert sb.wait_for_webhooks(10) and receiver.types() == ["customer.created"]
+    gone = client.v1.webhook_endpoints.delete(endpoint.id)
+    assert raw(gone) == {"id": endpoint.id, "object": "webhook_endpoint", "deleted": True}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.webhook_endpoints.create(params={"url": "not a url", "enabled_events": ["*"]})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": []})

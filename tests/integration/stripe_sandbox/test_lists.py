@@ -99,3 +99,28 @@ def test_form_encoding_and_json_bodies(sb: SandboxServer) -> None:
         assert unknown.status_code == 404 and "Unrecognized request URL" in unknown.json()["error"]["message"]
         assert http.get("/v1/customers", headers={"Authorization": "Bearer sk_test_wrong"}).status_code == 401
         assert httpx.get(f"{sb.url}/v1/customers", trust_env=False).status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/v1/customers?limit=abc", ""),
+    ("GET", "/v1/customers?created[gt]=yesterday", ""),
+    ("GET", "/v1/invoices?status=lost", ""),
+    ("GET", "/v1/events?types[0]=a&type=b", ""),
+    ("POST", "/v1/customers", "metadata=flat&name=x"),
+    ("POST", "/v1/customers", "metadata[k]=" + "v" * 501),
+    ("POST", "/v1/customers", "address=text"),
+    ("POST", "/v1/prices", "currency=usd&product=prod_missing&unit_amount=5"),
+    ("POST", "/v1/prices", "currency=usd&unit_amount=-5&product_data[name]=x"),
+    ("POST", "/v1/prices", "currency=usd&unit_amount_decimal=abc&product_data[name]=x"),
+    ("POST", "/v1/invoices", "customer="),
+    ("POST", "/v1/payment_intents", "amount=1.5&currency=usd"),
+    ("POST", "/v1/payment_intents", "amount=100&currency=usd&confirm=maybe"),
+    ("POST", "/v1/refunds", "charge=ch_missing"),
+    ("POST", "/v1/customers", "a]b=1"),
+])
+def test_bad_input_is_a_400_never_a_crash(sb: SandboxServer, method: str, path: str, body: str) -> None:
+    headers = {"Authorization": f"Bearer {sb.api_key}", "Content-Type": "application/x-www-form-urlencoded"}
+    with httpx.Client(base_url=sb.url, headers=headers, trust_env=False) as http:
+        answer = http.request(method, path, content=body)
+    assert answer.status_code in (400, 404), answer.text
+    assert answer.json()["error"]["type"] == "invalid_request_error" and answer.json()["error"]["message"]

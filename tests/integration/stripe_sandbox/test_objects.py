@@ -149,6 +149,10 @@ def test_invoice_lifecycle_draft_finalize_pay(client: stripe.StripeClient) -> No
     assert payment["payment"]["type"] == "payment_intent"
     intent = client.v1.payment_intents.retrieve(payment["payment"]["payment_intent"])
     assert intent.status == "succeeded" and intent.amount_received == 3000
+    expanded = client.v1.invoice_payments.list(params={"invoice": invoice.id,
+                                                       "expand": ["data.payment.payment_intent", "data.invoice"]})
+    assert_shape(expanded.data[0].payment.payment_intent, "payment_intent")
+    assert expanded.data[0].invoice.id == invoice.id  # type: ignore[union-attr]
     with_payments = client.v1.invoices.retrieve(invoice.id, params={"expand": ["payments"]})
     assert_shape(with_payments, "invoice", extra=frozenset({"payments"}))
     assert [p["id"] for p in raw(with_payments)["payments"]["data"]] == [payment["id"]]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 import stripe
@@ -62,6 +64,26 @@ def test_unexecuted_503_is_not_stored(client: stripe.StripeClient, sb: SandboxSe
     assert made.name == "Retry me" and made.last_response is not None
     assert "Idempotent-Replayed" not in made.last_response.headers
     assert sb.stats()["faults_injected"]["error"] == 1
+
+
+def test_a_timed_out_write_lands_and_its_key_is_held_then_replayed(sb: SandboxServer) -> None:
+    sb.set_faults(timeout_rate=1.0, timeout_seconds=0.3)
+    headers = {"Authorization": f"Bearer {sb.api_key}", "Idempotency-Key": "slow-1"}
+    with httpx.Client(base_url=sb.url, headers=headers, trust_env=False) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            http.post("/v1/customers", data={"name": "Slow"}, timeout=0.05)
+        sb.set_faults(timeout_rate=0.0)
+        busy = http.post("/v1/customers", data={"name": "Slow"})  # the first is still running
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "idempotency_key_in_use"
+        assert busy.headers["Stripe-Should-Retry"] == "true"
+        for _ in range(100):  # until the slow request has finished and stored its answer
+            replay = http.post("/v1/customers", data={"name": "Slow"})
+            if replay.status_code != 409:
+                break
+            threading.Event().wait(0.05)
+        assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+        listed = http.get("/v1/customers", params={"limit": 100}).json()["data"]
+        assert [c["id"] for c in listed if c["name"] == "Slow"] == [replay.json()["id"]]
 
 
 def test_budget_answers_429_with_stripes_headers(client: stripe.StripeClient, sb: SandboxServer) -> None:
