@@ -1,10 +1,16 @@
-"""Request counters a test can assert on: totals, by status, by method and path, 429s, replays."""
+"""Request counters a test can assert on: totals, by status, by method and route, 429s, replays.
+
+Routes are counted with object ids replaced by ``{id}`` so the counters stay small on long runs.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from typing import Any
+
+_OBJECT_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]{8,}")
 
 
 class Stats:
@@ -24,7 +30,7 @@ class Stats:
         with self._lock:
             self.requests += 1
             self.by_status[status] += 1
-            self.by_route[f"{method} {path} {status}"] += 1
+            self.by_route[f"{method} {_OBJECT_ID.sub('/{id}', path)} {status}"] += 1
             self.rate_limited += status == 429
             self.replayed += replayed
 

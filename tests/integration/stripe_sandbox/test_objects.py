@@ -294,3 +294,55 @@ def test_declines_and_legacy_charges(client: stripe.StripeClient, sb: SandboxSer
                                                   "capture": False})
     assert uncaptured.captured is False
     assert client.v1.charges.capture(uncaptured.id).captured is True
+
+
+def test_draft_lines_update_and_remove(client: stripe.StripeClient) -> None:
+    customer = make_customer(client)
+    invoice = client.v1.invoices.create(params={"customer": customer.id})
+    client.v1.invoices.add_lines(invoice.id, params={"lines": [{"amount": 1000, "description": "a"},
+                                                               {"amount": 2000, "description": "b"},
+                                                               {"amount": 3000, "description": "c"}]})
+    first, second, third = client.v1.invoices.line_items.list(invoice.id).data
+    changed = client.v1.invoices.line_items.update(invoice.id, first.id, params={"amount": 1500})
+    assert_shape(changed, "line_item")
+    assert changed.amount == 1500
+    client.v1.invoices.update_lines(invoice.id, params={"lines": [{"id": second.id, "description": "bee"}]})
+    after = client.v1.invoices.remove_lines(invoice.id, params={"lines": [
+        {"id": third.id, "behavior": "unassign"}]})
+    assert after.total == 3500
+    lines = client.v1.invoices.line_items.list(invoice.id).data
+    assert [(line.description, line.amount) for line in lines] == [("a", 1500), ("bee", 2000)]
+    pending = client.v1.invoice_items.list(params={"customer": customer.id, "pending": True}).data
+    assert [i.description for i in pending] == ["c"]  # unassigned: back to pending
+    client.v1.invoices.remove_lines(invoice.id, params={"lines": [{"id": first.id, "behavior": "delete"}]})
+    assert client.v1.invoices.retrieve(invoice.id).total == 2000
+    client.v1.invoices.finalize_invoice(invoice.id)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.add_lines(invoice.id, params={"lines": [{"amount": 5}]})
+
+
+def test_pay_uses_the_customers_default_payment_method(client: stripe.StripeClient) -> None:
+    customer = make_customer(client)
+    invoice = client.v1.invoices.create(params={"customer": customer.id})
+    client.v1.invoice_items.create(params={"customer": customer.id, "invoice": invoice.id, "amount": 990,
+                                           "currency": "usd"})
+    client.v1.invoices.finalize_invoice(invoice.id)
+    with pytest.raises(stripe.InvalidRequestError) as failure:
+        client.v1.invoices.pay(invoice.id)
+    assert "no attached payment source" in str(failure.value.user_message)
+    updated = client.v1.customers.update(customer.id, params={
+        "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    assert updated.invoice_settings.default_payment_method == "pm_card_visa"
+    assert updated.invoice_settings.rendering_options is None and "footer" in raw(updated)["invoice_settings"]
+    assert client.v1.invoices.pay(invoice.id).status == "paid"
+    with pytest.raises(stripe.CardError):  # a decline leaves the invoice open and counts the attempt
+        declined = client.v1.invoices.create(params={"customer": customer.id})
+        client.v1.invoice_items.create(params={"customer": customer.id, "invoice": declined.id, "amount": 990,
+                                               "currency": "usd"})
+        client.v1.invoices.finalize_invoice(declined.id)
+        client.v1.invoices.pay(declined.id, params={"payment_method": "pm_card_chargeDeclined"})
+    still_open = client.v1.invoices.retrieve(declined.id)
+    assert still_open.status == "open" and still_open.attempt_count == 1 and still_open.amount_paid == 0
+    assert client.v1.invoices.pay(declined.id, params={"payment_method": "pm_card_visa"}).status == "paid"
+    statuses = sorted(p.status for p in client.v1.invoice_payments.list(params={"invoice": declined.id}).data)
+    assert statuses == ["canceled", "paid"]

@@ -47,7 +47,10 @@ def retrieve(sb: Sandbox, p: Params, id: str) -> dict[str, Any]:
 def update(sb: Sandbox, p: Params, id: str) -> dict[str, Any]:
     p.only(*WRITABLE, "default_source", "source")
     obj = live(sb, id)
-    previous = track_changes(obj, fields.read(obj, p, WRITABLE))
+    changes = fields.read(obj, p, WRITABLE)
+    if isinstance(changes.get("invoice_settings"), dict):  # a hash parameter updates only the keys it names
+        changes["invoice_settings"] = {**obj["invoice_settings"], **changes["invoice_settings"]}
+    previous = track_changes(obj, changes)
     sb.updated("customer.updated", obj, previous)
     return obj
 
