@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from typing import Any, cast
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +31,8 @@ METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"]
 
 
 def _json(status: int, body: Any, headers: dict[str, str]) -> Answer:
-    return Answer(status, json.dumps(body, indent=2).encode(), headers)
+    """Pretty-printed like Stripe's answers (orjson: the stdlib encoder is 20x slower on big lists)."""
+    return Answer(status, orjson.dumps(body, option=orjson.OPT_INDENT_2), headers)
 
 
 def _error(error: StripeError) -> Answer:

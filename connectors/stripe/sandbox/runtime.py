@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextvars
 import copy
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
+import orjson
 
 from . import ids, shapes
 from .budget import RequestBudget
@@ -26,7 +25,19 @@ from .stats import Stats
 from .store import Store, public
 from .webhooks import Job, WebhookDispatcher
 
-API_VERSION: str = stripe.api_version
+PINNED_API_VERSION = "2026-10-28.endive"  # what stripe 16.1.0 pins; used when the library is not installed
+
+
+def _api_version() -> str:
+    """The version the installed ``stripe`` library pins: the shapes its users expect."""
+    try:
+        import stripe
+    except ImportError:  # the library is a test dependency; the sandbox runs without it
+        return PINNED_API_VERSION
+    return str(stripe.api_version)
+
+
+API_VERSION = _api_version()
 EVENT_RETENTION_SECONDS = 30 * 86400
 
 # (request id, idempotency key) of the request being handled, for ``event.request``
@@ -88,7 +99,7 @@ class Sandbox:
         event["pending_webhooks"] = len(endpoints)
         self.store.add("event", event)
         if endpoints:
-            payload = json.dumps(public(event), indent=2).encode("utf-8")
+            payload = orjson.dumps(public(event), option=orjson.OPT_INDENT_2)
             for endpoint in endpoints:
                 self.webhooks.enqueue(Job(endpoint["id"], endpoint["url"], endpoint["_secret"], event["id"],
                                           event_type, payload))
