@@ -3,7 +3,7 @@
 * ``GET  /_sandbox/info`` -> ``api_key``, ``api_version``, ``now``, ``seeded`` ids, webhook settings
 * ``POST /_sandbox/faults`` {error_rate, error_statuses, applied_error_rate, timeout_rate, timeout_seconds,
   latency_ms} -> the settings
-* ``POST /_sandbox/clock`` {"now": unix seconds} and/or {"advance": seconds} -> {"now"}
+* ``POST /_sandbox/clock`` {"now": unix seconds}, {"advance": seconds}, {"freeze": bool} -> {"now", "frozen"}
 * ``POST /_sandbox/budget`` {"requests_per_minute": n | null}
 * ``POST /_sandbox/webhooks`` {max_attempts, backoff, timeout, out_of_order}; ``GET`` -> settings and attempts
 * ``GET  /_sandbox/stats``; ``POST /_sandbox/reset`` (fresh seed data; key and clock kept)
@@ -71,9 +71,11 @@ async def clock(request: Request) -> Response:
             sb.clock.set_now(float(body["now"]))
         if "advance" in body:
             sb.clock.advance(float(body["advance"]))
+        if "freeze" in body:
+            sb.clock.freeze(bool(body["freeze"]))
     except (TypeError, ValueError) as exc:
         return _bad(exc)
-    return JSONResponse({"now": sb.now()})
+    return JSONResponse({"now": sb.now(), "frozen": sb.clock.frozen})
 
 
 async def budget(request: Request) -> Response:

@@ -158,6 +158,10 @@ class SandboxServer:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
+    def freeze_clock(self, frozen: bool = True) -> None:
+        """Every change in one second until thawed or moved (same-second events on demand)."""
+        self.clock.freeze(frozen)
+
     def now(self) -> int:
         return self.clock.seconds()
 

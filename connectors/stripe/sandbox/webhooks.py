@@ -58,6 +58,7 @@ class Attempt:
     attempt: int
     status: int | None
     error: str | None
+    retry_in: float | None = None  # seconds until the next attempt, None when this was the last
     at: float = field(default_factory=time.time)
 
 
@@ -148,8 +149,10 @@ class WebhookDispatcher:
             if self._stopping:
                 return None
             burst: list[Job] = []
-            now = time.monotonic()
-            while self._queue and self._queue[0][0] <= now:
+            # In order: what is due now. Out of order: also what was queued within one window after
+            # the first job (a request's events land together whatever the machine's load), newest first.
+            horizon = time.monotonic() + (self.burst_window if self.out_of_order else 0.0)
+            while self._queue and self._queue[0][0] <= horizon:
                 burst.append(heapq.heappop(self._queue)[2])
             if self.out_of_order:
                 burst.reverse()
@@ -189,11 +192,11 @@ class WebhookDispatcher:
                 error = f"{type(exc).__name__}: {exc}"
         delivered = status is not None and 200 <= status < 300
         with self._cond:
-            self._attempts.append(Attempt(job.endpoint_id, job.url, job.event_id, job.event_type, job.attempt,
-                                          status, error))
-            del self._attempts[:-MAX_RECORDED]
             again = retry and job.attempt < self.max_attempts and not self._stopping
-            if again:
-                due = time.monotonic() + self.backoff * 2 ** (job.attempt - 1)
-                heapq.heappush(self._queue, (due, next(self._seq), job))
+            delay = self.backoff * 2 ** (job.attempt - 1) if again else None
+            self._attempts.append(Attempt(job.endpoint_id, job.url, job.event_id, job.event_type, job.attempt,
+                                          status, error, delay))
+            del self._attempts[:-MAX_RECORDED]
+            if delay is not None:
+                heapq.heappush(self._queue, (time.monotonic() + delay, next(self._seq), job))
         self._outcome(job.event_id, job.endpoint_id, delivered, not again)

@@ -67,7 +67,7 @@ def test_unexecuted_503_is_not_stored(client: stripe.StripeClient, sb: SandboxSe
 
 
 def test_a_timed_out_write_lands_and_its_key_is_held_then_replayed(sb: SandboxServer) -> None:
-    sb.set_faults(timeout_rate=1.0, timeout_seconds=0.3)
+    sb.set_faults(timeout_rate=1.0, timeout_seconds=1.0)
     headers = {"Authorization": f"Bearer {sb.api_key}", "Idempotency-Key": "slow-1"}
     with httpx.Client(base_url=sb.url, headers=headers, trust_env=False) as http:
         with pytest.raises(httpx.ReadTimeout):
@@ -122,3 +122,13 @@ def test_sandbox_controls_over_http(sb: SandboxServer, client: stripe.StripeClie
         assert client.v1.customers.list(params={"email": "extra@example.com"}).data == []
         stats = admin.get("/_sandbox/stats").json()
         assert stats["requests"] == 1
+
+
+def test_clock_freeze_control(sb: SandboxServer) -> None:
+    with httpx.Client(base_url=sb.url, trust_env=False) as admin:
+        frozen = admin.post("/_sandbox/clock", json={"freeze": True}).json()
+        assert frozen["frozen"] is True
+        moved = admin.post("/_sandbox/clock", json={"advance": 86400}).json()
+        assert moved["now"] == frozen["now"] + 86400  # a frozen clock moves only when told
+        thawed = admin.post("/_sandbox/clock", json={"freeze": False}).json()
+        assert thawed["frozen"] is False and thawed["now"] >= moved["now"]
