@@ -5,7 +5,8 @@
   latency_ms} -> the settings
 * ``POST /_sandbox/clock`` {"now": unix seconds}, {"advance": seconds}, {"freeze": bool} -> {"now", "frozen"}
 * ``POST /_sandbox/budget`` {"requests_per_minute": n | null}
-* ``POST /_sandbox/webhooks`` {max_attempts, backoff, timeout, out_of_order}; ``GET`` -> settings and attempts
+* ``POST /_sandbox/webhooks`` {max_attempts, backoff, timeout, out_of_order, duplicates};
+  ``GET`` -> settings and attempts
 * ``GET  /_sandbox/stats``; ``POST /_sandbox/reset`` (fresh seed data; key and clock kept)
 """
 
@@ -93,7 +94,7 @@ async def webhooks(request: Request) -> Response:
     if request.method == "POST":
         try:
             body = await _body(request)
-            unknown = set(body) - {"max_attempts", "backoff", "timeout", "out_of_order"}
+            unknown = set(body) - {"max_attempts", "backoff", "timeout", "out_of_order", "duplicates"}
             if unknown:
                 raise BadControl(f"unknown webhook setting {sorted(unknown)[0]!r}")
             sb.webhooks.configure(**body)

@@ -148,9 +148,10 @@ class SandboxServer:
         self.sandbox.budget.set(requests_per_minute)
 
     def set_webhook_policy(self, max_attempts: int | None = None, backoff: float | None = None,
-                           timeout: float | None = None, out_of_order: bool | None = None) -> None:
+                           timeout: float | None = None, out_of_order: bool | None = None,
+                           duplicates: bool | None = None) -> None:
         self.sandbox.webhooks.configure(max_attempts=max_attempts, backoff=backoff, timeout=timeout,
-                                        out_of_order=out_of_order)
+                                        out_of_order=out_of_order, duplicates=duplicates)
 
     def set_now(self, when: datetime | float) -> None:
         self.clock.set_now(when)

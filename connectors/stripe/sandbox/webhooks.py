@@ -1,7 +1,7 @@
 """Webhook deliveries: each event POSTed as JSON to every enabled endpoint that subscribes to it,
 signed as Stripe signs (``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``),
 retried with exponential backoff, and - with the ``out_of_order`` switch - delivered in reverse order
-within each burst, as Stripe warns can happen.
+within each burst, and - with ``duplicates`` - delivered twice, as Stripe warns can happen.
 
 Sandbox choices (GUESS, see README): any 2xx accepts a delivery; other statuses, connection errors
 and timeouts are retried ``max_attempts`` times in all, waiting ``backoff * 2**(n-1)`` seconds
@@ -45,6 +45,7 @@ class Job:
     event_type: str
     payload: bytes
     attempt: int = 0
+    duplicate: bool = False
 
 
 @dataclass
@@ -73,6 +74,7 @@ class WebhookDispatcher:
         self.backoff = backoff
         self.timeout = timeout
         self.out_of_order = False
+        self.duplicates = False
         self.burst_window = 0.05
         self._now = now
         self._outcome = outcome
@@ -85,7 +87,8 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
 
     def configure(self, max_attempts: int | None = None, backoff: float | None = None,
-                  timeout: float | None = None, out_of_order: bool | None = None) -> dict[str, Any]:
+                  timeout: float | None = None, out_of_order: bool | None = None,
+                  duplicates: bool | None = None) -> dict[str, Any]:
         with self._cond:
             if max_attempts is not None:
                 self.max_attempts = int(max_attempts)
@@ -95,11 +98,13 @@ class WebhookDispatcher:
                 self.timeout = float(timeout)
             if out_of_order is not None:
                 self.out_of_order = bool(out_of_order)
+            if duplicates is not None:
+                self.duplicates = bool(duplicates)
             return self.settings()
 
     def settings(self) -> dict[str, Any]:
         return {"max_attempts": self.max_attempts, "backoff": self.backoff, "timeout": self.timeout,
-                "out_of_order": self.out_of_order}
+                "out_of_order": self.out_of_order, "duplicates": self.duplicates}
 
     def start(self) -> None:
         self._stopping = False
@@ -199,4 +204,8 @@ class WebhookDispatcher:
             del self._attempts[:-MAX_RECORDED]
             if delay is not None:
                 heapq.heappush(self._queue, (time.monotonic() + delay, next(self._seq), job))
+            elif delivered and self.duplicates and not job.duplicate:  # the same event once more
+                again_job = Job(job.endpoint_id, job.url, job.secret, job.event_id, job.event_type, job.payload,
+                                duplicate=True)
+                heapq.heappush(self._queue, (time.monotonic(), next(self._seq), again_job))
         self._outcome(job.event_id, job.endpoint_id, delivered, not again)

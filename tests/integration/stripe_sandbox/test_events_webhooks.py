@@ -201,3 +201,13 @@ def test_webhook_endpoint_crud_and_disabled_endpoints(client: stripe.StripeClien
         client.v1.webhook_endpoints.create(params={"url": "not a url", "enabled_events": ["*"]})
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": []})
+
+
+def test_duplicate_deliveries_switch(client: stripe.StripeClient, sb: SandboxServer, receiver: Receiver) -> None:
+    endpoint = client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["product.*"]})
+    receiver.secret = str(endpoint.secret)
+    sb.set_webhook_policy(duplicates=True)
+    client.v1.products.create(params={"name": "Twice told"})
+    assert sb.wait_for_webhooks(10)
+    ids = [e.id for e in receiver.events]
+    assert len(ids) == 2 and ids[0] == ids[1]  # the same event id: a receiver must de-duplicate
