@@ -411,6 +411,9 @@ def sandbox_freshbooks(
                 requests_per_minute=requests_per_minute)
 
 
+sandbox_app.command("stripe")(__import__("connectors.stripe.sandbox.cli", fromlist=["sandbox_stripe"]).sandbox_stripe)
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
