@@ -174,6 +174,8 @@ class StripeConnector(BaseConnector):
                 out[name] = moment.date() if moment else None
             elif name == "currency":
                 out[name] = value.upper() if isinstance(value, str) and value else None
+            elif spec.type == "boolean" and isinstance(value, str):
+                out[name] = value.lower() == "true"  # a peer that echoes form text (localstripe)
             elif name == "metadata":
                 out[name] = dict(value) if isinstance(value, Mapping) else {}
             elif isinstance(value, Mapping) and "id" in value and spec.type == "string":

@@ -301,3 +301,4 @@ register(
 )
 
 from . import freshbooks_subjects  # noqa: E402, F401 - registers one FreshBooks subject per writable object
+from . import stripe_subjects  # noqa: E402, F401 - registers the Stripe subjects (localstripe)
