@@ -157,7 +157,7 @@ class StripeConnector(BaseConnector):
         ref = (raw.get("metadata") or {}).get(REF_KEY) if isinstance(raw.get("metadata"), Mapping) else None
         if ref:
             self._refs[str(ref)] = (o.name, key)
-        deleted = o.inactive_is_deleted and raw.get("active") is False
+        deleted = o.inactive_is_deleted and fields.get("active") is False
         return Record(key, fields, _time(raw.get("updated") or raw.get("created")), deleted=deleted)
 
     def _decode(self, o: StripeObject, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,7 +302,7 @@ class StripeConnector(BaseConnector):
                 elif event.type not in KNOWN_EVENT_TYPES:
                     counts["events_unknown_type"] += 1
                     _log.info("stripe.events.unknown_type", connector=self.name, obj=o.name, type=event.type,
-                              event=event.id)
+                              event_id=event.id)
             records = []
             for key in wanted:
                 fetched.add(key)
