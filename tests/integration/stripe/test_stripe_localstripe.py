@@ -13,7 +13,7 @@ import pytest
 from connectors.stripe import REF_KEY, StripeConnector
 from connectors.stripe.events import EventCursor
 from syncengine.connector import Page
-from syncengine.errors import AuthError, NotFoundError, ValidationError
+from syncengine.errors import AuthError, NotFoundError, TransientError, ValidationError
 from syncengine.records import Money
 
 from .conftest import Boundary, json_answer
@@ -182,7 +182,7 @@ def test_stripe_should_retry_false_stops_a_keyed_post_at_once(stripe: StripeConn
         return response
 
     boundary.rewrites.append(fail)
-    with pytest.raises(Exception, match="no"):
+    with pytest.raises(TransientError, match="no"):
         stripe.create("customers", {"name": "A"}, "k")
     assert len([r for r in boundary.requests if r.method == "POST"]) == 1
 

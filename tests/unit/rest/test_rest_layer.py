@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncengine.errors import AuthError, ConfigError, NotFoundError, ValidationError
+from syncengine.errors import AuthError, ConfigError, ConflictError, NotFoundError, TransientError, ValidationError
 from syncengine.http import RetryPolicy, make_client
 from syncengine.incremental import Watermark
 from syncengine.rest import (
@@ -153,9 +153,9 @@ def test_a_server_retry_hint_decides_over_the_status(api: tuple[Api, RestClient]
     state.fail["/echo/no"] = (500, {"Stripe-Should-Retry": "false"})
     state.fail["/echo/yes"] = (409, {"Stripe-Should-Retry": "true"})
     keyed = {"Idempotency-Key": "k"}
-    with pytest.raises(Exception):
+    with pytest.raises(TransientError):
         rest.call("POST", "/echo/no", obj="x", body={}, encoding=Form(), headers=keyed)
-    with pytest.raises(Exception):
+    with pytest.raises(ConflictError):
         rest.call("POST", "/echo/yes", obj="x", body={}, encoding=Form(), headers=keyed)
     assert state.hits["/echo/no"] == 1, "a 500 the server says not to retry was retried"
     assert state.hits["/echo/yes"] == 3, "a 409 the server says to retry was not retried"
