@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -106,8 +107,7 @@ class StripeConnector(BaseConnector):
             raise ConfigError(f"connector {name!r}: a Stripe api_key is needed", hint="set api_key or STRIPE_API_KEY")
         policy = retry or RetryPolicy(max_attempts=options.max_attempts)
         if policy.retry_hint_header is None:
-            policy = RetryPolicy(**{**{s: getattr(policy, s) for s in policy.__slots__},
-                                    "retry_hint_header": "Stripe-Should-Retry"})
+            policy = replace(policy, retry_hint_header="Stripe-Should-Retry")
         self.http = make_client(
             options.base_url.rstrip("/"),
             rate_limit=RateLimit.per_second(options.rate_limit_per_second) if options.rate_limit_per_second else None,

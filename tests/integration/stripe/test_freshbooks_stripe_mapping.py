@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+import structlog
 from typer.testing import CliRunner
 
 from syncengine.cli import app
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures structlog for the process; later tests in this worker expect the defaults."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_syncengine_validate_accepts_the_freshbooks_stripe_mapping(tmp_path: Path) -> None:
