@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import replace
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
