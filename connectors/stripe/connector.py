@@ -265,7 +265,12 @@ class StripeConnector(BaseConnector):
         return EventCursor(int((self._clock() - timedelta(minutes=5)).timestamp()))
 
     def _type_filter(self, o: StripeObject) -> list[tuple[str, str]]:
-        return [("type", f"{o.event_prefix}.*")] if self.options.event_filter == "wildcard" else []
+        if self.options.event_filter == "none":
+            return []
+        if o.related_events:
+            # several families: name them (``types[]`` takes up to 20)
+            return [("types[]", t) for t in sorted(o.events | o.related_events)][:20]
+        return [("type", f"{o.event_prefix}.*")]
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
         o = self._object(obj, Capability.LIST)
@@ -299,6 +304,10 @@ class StripeConnector(BaseConnector):
                 if event.type in o.events and event.object_type in (o.kind, None) and event.object_id:
                     if event.object_id not in fetched and event.object_id not in wanted:
                         wanted.append(event.object_id)
+                elif event.type in o.related_events and event.payment_intent:
+                    for key in self._payments_of_intent(o, event.payment_intent):
+                        if key not in fetched and key not in wanted:
+                            wanted.append(key)
                 elif event.type not in KNOWN_EVENT_TYPES:
                     counts["events_unknown_type"] += 1
                     _log.info("stripe.events.unknown_type", connector=self.name, obj=o.name, type=event.type,
@@ -314,6 +323,11 @@ class StripeConnector(BaseConnector):
             yield Page(records, cursor=after.encode(), counts=page_counts)
         if not emitted:
             yield Page([], cursor=position.encode(), counts={k: v for k, v in counts.items() if v})
+
+    def _payments_of_intent(self, o: StripeObject, intent: str) -> list[str]:
+        """The invoice payments made through this payment intent."""
+        params = [("payment[type]", "payment_intent"), ("payment[payment_intent]", intent)]
+        return [str(row["id"]) for page in self.rest.pages(o.rest, params) for row in page.rows]
 
     def _refetch(self, o: StripeObject, key: str) -> Record:
         """The object as it is now; gone (404, or a ``deleted`` answer) is a deletion."""

@@ -52,15 +52,21 @@ class Event:
     created: int
     object_id: str | None
     object_type: str | None
+    #: the payment intent the object belongs to (charges, refunds): how a refund finds the
+    #: invoice payment it reduces.
+    payment_intent: str | None = None
 
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> Event:
         data = raw.get("data") if isinstance(raw.get("data"), Mapping) else {}
         obj = data.get("object") if isinstance(data, Mapping) else None
         obj = obj if isinstance(obj, Mapping) else {}
+        intent = obj.get("payment_intent")
+        intent = intent.get("id") if isinstance(intent, Mapping) else intent
         return cls(str(raw["id"]), str(raw.get("type") or ""), int(raw.get("created") or 0),
                    str(obj["id"]) if obj.get("id") is not None else None,
-                   str(obj["object"]) if obj.get("object") is not None else None)
+                   str(obj["object"]) if obj.get("object") is not None else None,
+                   str(intent) if intent else None)
 
 
 def order_events(raw: Sequence[Mapping[str, Any]], cursor: EventCursor) -> list[Event]:

@@ -62,6 +62,9 @@ class StripeObject:
     #: an ``active: false`` record is gone for the engine (archived products and prices).
     inactive_is_deleted: bool = False
     list_params: tuple[tuple[str, str], ...] = field(default=())
+    #: events of other objects that change this one through their payment intent (a refund
+    #: reduces an invoice payment's net amount).
+    related_events: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -146,6 +149,8 @@ OBJECTS: dict[str, StripeObject] = {
                   f("net_amount", "money", "amount_paid minus amount_refunded", ro=True), CREATED),
             "invoice_payment.paid invoice_payment.canceled invoice_payment.created",
             description="payments of invoices (read; refunds reduce `net_amount`)",
+            related_events=frozenset({"charge.refunded", "charge.refund.updated", "refund.created",
+                                      "refund.updated", "refund.failed"}),
         ),
         _obj(
             "payment_intents", "/v1/payment_intents", "payment_intent", READ,
@@ -178,4 +183,4 @@ OBJECTS: dict[str, StripeObject] = {
 }
 
 #: every event type some object listens to; a type outside this set is unknown: skipped and counted.
-KNOWN_EVENT_TYPES = frozenset(t for o in OBJECTS.values() for t in o.events)
+KNOWN_EVENT_TYPES = frozenset(t for o in OBJECTS.values() for t in o.events | o.related_events)

@@ -96,3 +96,71 @@ register(
         idempotent_create=True,
     )
 )
+
+
+# -- the Stripe sandbox (connectors/stripe/sandbox/), once it is installed ------------------------
+
+try:
+    from connectors.stripe.sandbox import SandboxServer
+except ImportError:  # the sandbox lands separately; until then only localstripe is a subject
+    SandboxServer = None
+
+if SandboxServer is not None:
+    from decimal import Decimal
+
+    import httpx
+
+    from syncengine.records import Money
+
+    _sandboxes: dict[int, Any] = {}
+
+    def _sandbox_make(obj: str) -> Any:
+        @contextmanager
+        def make(env: SubjectEnv) -> Iterator[tuple[Connector, str]]:
+            with SandboxServer(seed=0, port=0) as sb:
+                options = StripeOptions(base_url=sb.url, api_key=sb.api_key, page_size=PAGE,
+                                        rate_limit_per_second=None)
+                connector = StripeConnector("stripe", options, retry=FAST_RETRY)
+                _sandboxes[id(connector)] = sb
+                try:
+                    yield connector, obj
+                finally:
+                    _sandboxes.pop(id(connector), None)
+                    connector.close()
+
+        return make
+
+    def _sandbox_edit(connector: Connector, obj: str, key: str, at: datetime | None) -> Mapping[str, Any]:
+        sb = _sandboxes[id(connector)]
+        changed = {"name": f"edited outside {key}"}
+        httpx.post(f"{sb.url}/v1/{obj}/{key}", data=changed,
+                   headers={"Authorization": f"Bearer {sb.api_key}"}).raise_for_status()
+        return changed
+
+    register(
+        ContractSubject(
+            id="stripe-sandbox-customers",
+            make=_sandbox_make("customers"),
+            sample_fields=_sample,
+            changed_fields=_changed,
+            invalid_fields=lambda: {"name": "Bad", "balance_due": "12.00"},
+            external_edit=_sandbox_edit,
+            capabilities=CAPABILITIES | {Capability.FIND},
+            unreachable=_unreachable,
+            idempotent_create=True,
+        )
+    )
+    register(
+        ContractSubject(
+            id="stripe-sandbox-products",
+            make=_sandbox_make("products"),
+            sample_fields=lambda n: {"name": f"Product {n}", "description": f"thing {n}"},
+            changed_fields=_changed,
+            # 5.124 KWD: Stripe takes three-decimal currencies in steps of 0.010; refused before sending
+            invalid_fields=lambda: {"name": "Bad", "price": Money(Decimal("5.124"), "KWD")},
+            external_edit=_sandbox_edit,
+            capabilities=CAPABILITIES | {Capability.ARCHIVE},
+            idempotent_create=True,
+            managed_fields=frozenset({"updated"}),
+        )
+    )
