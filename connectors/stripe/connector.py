@@ -35,7 +35,7 @@ from connectors.stripe.events import EventCursor, order_events, paged_with_curso
 from connectors.stripe.money import from_minor, to_minor
 from connectors.stripe.resources import KNOWN_EVENT_TYPES, OBJECTS, StripeObject
 from syncengine.connector import BaseConnector, Capability, ObjectSpec, Page
-from syncengine.errors import ConfigError, NotFoundError, ValidationError
+from syncengine.errors import ConfigError, ConnectorError, NotFoundError, ValidationError
 from syncengine.http import RateLimit, RetryPolicy, make_client
 from syncengine.records import Money, Record
 from syncengine.rest import Resource, RestClient, RestOptions, StartingAfter, parse_options
@@ -274,7 +274,11 @@ class StripeConnector(BaseConnector):
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
         o = self._object(obj, Capability.LIST)
-        position = EventCursor.decode(cursor)
+        try:
+            position = EventCursor.decode(cursor)
+        except (ValueError, TypeError) as exc:
+            raise ConnectorError(f"unreadable Stripe cursor {cursor!r}: {exc}", connector=self.name, obj=obj,
+                                 hint="run `syncengine sync --full` to list everything afresh") from None
         if position is None:
             start = self._newest_event(o)
             yield from self._listing(o, cursor_at_end=start.encode(), counts={})

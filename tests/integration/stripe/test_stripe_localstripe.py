@@ -13,7 +13,7 @@ import pytest
 from connectors.stripe import REF_KEY, StripeConnector
 from connectors.stripe.events import EventCursor
 from syncengine.connector import Page
-from syncengine.errors import AuthError, NotFoundError, TransientError, ValidationError
+from syncengine.errors import AuthError, ConnectorError, NotFoundError, TransientError, ValidationError
 from syncengine.records import Money
 
 from .conftest import Boundary, json_answer
@@ -195,3 +195,8 @@ def test_amounts_are_checked_against_the_currency_before_any_request(
             stripe.create("products", {"name": "P", "price": bad}, f"p-{bad}")
         assert caught.value.field == "price"
     assert [r for r in boundary.requests if r.method == "POST"] == []
+
+
+def test_a_cursor_that_is_not_ours_is_a_typed_error(stripe: StripeConnector) -> None:
+    with pytest.raises(ConnectorError, match="sync --full"):
+        pull(stripe, "customers", '{"updated_at": "2026-01-01T00:00:00+00:00", "key": "1"}')
