@@ -14,7 +14,7 @@ from typing import Any
 from syncengine.connector import Connector
 from syncengine.tokens import TokenStore
 
-__all__ = ["csvfile", "freshbooks", "sqldb"]
+__all__ = ["csvfile", "freshbooks", "sqldb", "stripe"]
 
 
 def csvfile(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
@@ -33,3 +33,9 @@ def freshbooks(name: str, options: Mapping[str, Any], *, base_dir: Path, token_s
     from connectors.freshbooks import FreshBooksConnector
 
     return FreshBooksConnector.from_config(name, dict(options), store=token_store)
+
+
+def stripe(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
+    from connectors.stripe import StripeConnector
+
+    return StripeConnector.from_config(name, dict(options))

@@ -118,7 +118,15 @@ class Config:
                 built = factory(name, spec.options, base_dir=self.base_dir, token_store=token_store)
         except ConfigError as exc:
             where = exc.line is None
-            raise (self.error(f"connector {name!r}: {exc.message}", spec.loc, exc.hint) if where else exc) from None
+            prefix = f"connector {name!r}"
+            message = exc.message if exc.message.startswith(prefix) else f"{prefix}: {exc.message}"
+            loc = (*spec.loc, *getattr(exc, "options_loc", ()))
+            raise (self.error(message, loc, exc.hint) if where else exc) from None
+        except ConfigErrors as exc:
+            raise ConfigErrors([
+                self.error(e.message, (*spec.loc, *getattr(e, "options_loc", ())), e.hint) if e.line is None else e
+                for e in exc.errors
+            ]) from None
         self._built[name] = built
         return built
 

@@ -121,13 +121,17 @@ class Page:
     ``full`` says the pages of this pull together list *every* live record, so a linked record
     that is absent was deleted; the engine infers deletes only when every page of a pull says so
     and it finished without error. ``errors`` are records the connector could not read; the
-    engine reports them and never takes their absence for a delete.
+    engine reports them and never takes their absence for a delete. ``counts`` are added to the
+    run's counts as ``<side>_<name>``.
     """
 
     records: list[Record]
     cursor: str | None
     errors: list[RecordError] = field(default_factory=list)
     full: bool = False
+    #: what the connector wants counted in the run's report, not as errors (Stripe: events of
+    #: unknown types skipped, a cursor past the events window answered by a full listing).
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,5 @@
-"""Stripe: the local sandbox emulator (``connectors.stripe.sandbox``); the connector lives beside it."""
+"""Stripe: customers, products, prices, invoices (two-way) and payments (read), on the REST layer."""
+
+from connectors.stripe.connector import API_VERSION, REF_KEY, StripeConnector, StripeOptions
+
+__all__ = ["API_VERSION", "REF_KEY", "StripeConnector", "StripeOptions"]

@@ -58,6 +58,10 @@ class RetryPolicy:
     #: a server's Retry-After longer than this is not waited for: the response is returned instead.
     max_retry_after: float = 120.0
     idempotency_header: str = "Idempotency-Key"
+    #: a header by which the server says whether a failed request may be retried (Stripe's
+    #: ``Stripe-Should-Retry``): ``true`` retries any failure that is safe to replay (a 409 lock
+    #: timeout too), ``false`` stops at once. Absent: the status decides.
+    retry_hint_header: str | None = None
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**(attempt-1))] (AWS architecture blog)."""
@@ -135,6 +139,9 @@ class RetryTransport(httpx.BaseTransport):
 
             status = response.status_code
             retryable = status == 429 or (status in policy.retry_statuses and policy.replayable(request))
+            hint = response.headers.get(policy.retry_hint_header) if policy.retry_hint_header else None
+            if hint is not None and status >= 400:
+                retryable = hint.strip().lower() == "true" and (status == 429 or policy.replayable(request))
             if single_shot or not retryable or attempt >= policy.max_attempts:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -353,6 +353,8 @@ class PairSync:
             pull.cursor = page.cursor
         for error in page.errors:
             self.report.error(f"{self.pair.name} {side}: {error}")
+        for name, count in page.counts.items():
+            self.report.counts[f"{side}_{name}"] += count
         if page.errors:
             # An unreadable record may be any record (a broken quote swallows the rows after
             # it): the absence of *any* record from this listing proves nothing.

@@ -300,4 +300,5 @@ register(
     )
 )
 
-from . import freshbooks_subjects  # noqa: E402, F401 - registers one FreshBooks subject per writable object
+# registers one FreshBooks subject per writable object, and the Stripe subjects (localstripe)
+from . import freshbooks_subjects, stripe_subjects  # noqa: E402, F401
