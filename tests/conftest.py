@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 
 PG_URL = os.environ.get("SYNCENGINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -25,6 +26,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """A test that runs the CLI in-process configures logging for the whole worker; later tests
+    that read log output must not inherit it."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
