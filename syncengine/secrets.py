@@ -22,6 +22,7 @@ import json
 import os
 import secrets as _random
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,8 @@ def _create_key_file(path: Path) -> None:
             handle.write(new_key() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with suppress(FileExistsError):
             os.link(tmp, path)  # fails if the file exists: never overwrite a key in use
-        except FileExistsError:
-            pass
     finally:
         tmp.unlink(missing_ok=True)
 

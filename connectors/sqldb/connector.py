@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -250,17 +251,25 @@ class SqlConnector(BatchConnector):
             if converted is not None:
                 wanted.append(converted)
         wanted = list(dict.fromkeys(wanted))
+        column: sa.ColumnElement[Any] = info.table.c[field]
+        exact: set[Decimal] | None = None
+        if info.dialect == "sqlite" and info.kinds[field] == "decimal":
+            # Decimals are text here ("12.30" and "12.3" are one value): select by number, the
+            # float a prefilter only, then compare exactly.
+            exact = {Decimal(v) for v in wanted}
+            column = sa.cast(column, sa.Float)
+            wanted = list(dict.fromkeys(float(v) for v in exact))
         live = live_predicate(info)
         read = record_reader(info)
         found: list[Record] = []
         try:
             with self.engine.connect() as connection:
                 for start in range(0, len(wanted), IN_CHUNK):
-                    stmt = sa.select(info.table).where(info.table.c[field].in_(wanted[start : start + IN_CHUNK]))
+                    stmt = sa.select(info.table).where(column.in_(wanted[start : start + IN_CHUNK]))
                     if live is not None:
                         stmt = stmt.where(live)
                     readable, _unreadable = read_rows(info, read, connection.execute(stmt.order_by(info.key)).all())
-                    found.extend(readable)
+                    found.extend(r for r in readable if exact is None or r.fields[field] in exact)
         except sa.exc.SQLAlchemyError as exc:
             raise map_error(exc, connector=self.name, obj=obj) from exc
         return found

@@ -104,9 +104,8 @@ def reseal_all(engine: sa.Engine, dialect: DialectName) -> list[str]:
             rows = conn.execute(query)
             for name, stored in rows.all():
                 plain = box.open(stored, name) if sealed_token(stored) is not None else stored
-                conn.execute(
-                    sa.update(tokens).where(tokens.c.name == name).values(value_json=box.seal(plain), updated_at=utcnow())
-                )
+                update = sa.update(tokens).where(tokens.c.name == name)
+                conn.execute(update.values(value_json=box.seal(plain), updated_at=utcnow()))
                 names.append(name)
     return names
 
