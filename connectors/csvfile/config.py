@@ -16,7 +16,10 @@ from syncengine.errors import ConfigError
 
 from .cells import CELL_TYPES
 
-__all__ = ["CsvObjectConfig", "parse_objects"]
+__all__ = ["KEY_GENERATORS", "CsvObjectConfig", "parse_key", "parse_objects"]
+
+#: how a missing key can be made: ``uuid`` (a UUID derived from the row, stable until it is written).
+KEY_GENERATORS = ("uuid",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class CsvObjectConfig:
     create: bool = True
     #: a flag column: a non-empty, non-false cell marks the row archived (seen as deleted).
     archive_column: str | None = None
+    #: ``"uuid"``: a row added without a key gets one, written into the file before it syncs.
+    generate_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -47,6 +52,15 @@ class CsvObjectConfig:
             raise ConfigError(
                 f"updated_at column {self.updated_at!r} must be a datetime, not {self.columns[self.updated_at]!r}"
             )
+        if self.generate_key not in (None, *KEY_GENERATORS):
+            raise ConfigError(
+                f"key.generate: unknown generator {self.generate_key!r}", hint=f"use one of {', '.join(KEY_GENERATORS)}"
+            )
+        if self.generate_key and self.columns.get(self.key, "string") != "string":
+            raise ConfigError(
+                f"key.generate: {self.generate_key} keys are text, but column {self.key!r} is {self.columns[self.key]}",
+                hint=f"declare {self.key}: string, or drop 'generate'",
+            )
         if len(self.delimiter) != 1:
             raise ConfigError(f"delimiter must be one character, got {self.delimiter!r}")
 
@@ -56,6 +70,26 @@ class CsvObjectConfig:
 
 
 _KEYS = {"path", "key", "updated_at", "columns", "delimiter", "encoding", "create", "archive_column"}
+
+
+def parse_key(raw: Any, where: str) -> tuple[str, str | None]:
+    """``key: id`` or ``key: {column: id, generate: uuid}`` -> (column, generator or None)."""
+    if isinstance(raw, str) and raw:
+        return raw, None
+    if isinstance(raw, Mapping):
+        unknown = set(raw) - {"column", "generate"}
+        if unknown:
+            raise ConfigError(f"{where}.key: unknown setting(s) {', '.join(sorted(map(str, unknown)))}",
+                              hint="write key: {column: id, generate: uuid}")
+        column = raw.get("column", "id")
+        generate = raw.get("generate")
+        if not isinstance(column, str) or not column:
+            raise ConfigError(f"{where}.key.column: expected a column name")
+        if generate is not None and generate not in KEY_GENERATORS:
+            raise ConfigError(f"{where}.key.generate: unknown generator {generate!r}",
+                              hint=f"use one of {', '.join(KEY_GENERATORS)}")
+        return column, generate
+    raise ConfigError(f"{where}.key: expected a column name, or {{column: id, generate: uuid}}")
 
 
 def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[str, CsvObjectConfig]:
@@ -83,7 +117,8 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
         columns = body.get("columns") or {}
         if not isinstance(columns, Mapping):
             raise ConfigError(f"{where}.columns: expected a mapping of column -> type")
-        for option in ("key", "updated_at", "delimiter", "encoding", "archive_column"):
+        key, generate = parse_key(body.get("key", "id"), where)
+        for option in ("updated_at", "delimiter", "encoding", "archive_column"):
             if option in body and body[option] is not None and not isinstance(body[option], str):
                 raise ConfigError(f"{where}.{option}: expected a string")
         if "create" in body and not isinstance(body["create"], bool):
@@ -91,9 +126,10 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
         try:
             result[str(name)] = CsvObjectConfig(
                 path=path,
-                key=body.get("key", "id"),
+                key=key,
                 updated_at=body.get("updated_at"),
                 columns={str(k): cast(FieldType, str(v)) for k, v in columns.items()},
+                generate_key=generate,
                 delimiter=body.get("delimiter", ","),
                 encoding=body.get("encoding", "utf-8"),
                 create=body.get("create", True),
