@@ -11,15 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from connectors.generated_keys import KEY_GENERATORS, parse_key
 from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
 from .cells import CELL_TYPES
 
-__all__ = ["KEY_GENERATORS", "CsvObjectConfig", "parse_key", "parse_objects"]
-
-#: how a missing key can be made: ``uuid`` (a UUID derived from the row, stable until it is written).
-KEY_GENERATORS = ("uuid",)
+__all__ = ["CsvObjectConfig", "parse_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,26 +68,6 @@ class CsvObjectConfig:
 
 
 _KEYS = {"path", "key", "updated_at", "columns", "delimiter", "encoding", "create", "archive_column"}
-
-
-def parse_key(raw: Any, where: str) -> tuple[str, str | None]:
-    """``key: id`` or ``key: {column: id, generate: uuid}`` -> (column, generator or None)."""
-    if isinstance(raw, str) and raw:
-        return raw, None
-    if isinstance(raw, Mapping):
-        unknown = set(raw) - {"column", "generate"}
-        if unknown:
-            raise ConfigError(f"{where}.key: unknown setting(s) {', '.join(sorted(map(str, unknown)))}",
-                              hint="write key: {column: id, generate: uuid}")
-        column = raw.get("column", "id")
-        generate = raw.get("generate")
-        if not isinstance(column, str) or not column:
-            raise ConfigError(f"{where}.key.column: expected a column name")
-        if generate is not None and generate not in KEY_GENERATORS:
-            raise ConfigError(f"{where}.key.generate: unknown generator {generate!r}",
-                              hint=f"use one of {', '.join(KEY_GENERATORS)}")
-        return column, generate
-    raise ConfigError(f"{where}.key: expected a column name, or {{column: id, generate: uuid}}")
 
 
 def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[str, CsvObjectConfig]:

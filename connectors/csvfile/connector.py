@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.generated_keys import RowKeys
 from syncengine.connector import (
     BatchConnector,
     Capability,
@@ -52,7 +53,6 @@ from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
 from .fingerprint import FileVersion, StatStamp, fingerprint_handle, stat_stamp, unchanged_since
-from .keys import RowKeys
 from .locking import write_lock
 from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types

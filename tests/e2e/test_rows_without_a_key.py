@@ -77,3 +77,23 @@ def test_without_generate_a_keyless_row_says_what_to_do(starter: Path) -> None:
     message = " ".join(sync.stderr.split())
     assert f"clients.csv:{len(lines) - 1}" in message
     assert "row has an empty key" in message and "key: {column: id, generate: uuid}" in message
+
+
+def test_a_table_row_inserted_without_a_key_gets_one_and_syncs(starter: Path) -> None:
+    config = (starter / "config.yaml").read_text()
+    marker = "        table: clients\n        key: id\n"
+    assert marker in config
+    (starter / "config.yaml").write_text(config.replace(
+        marker, "        table: clients\n        key: {column: id, generate: uuid}\n", 1))
+    assert _run(starter, "sync").returncode == 0
+    with sqlite3.connect(starter / "clients.db") as db:
+        db.execute("INSERT INTO clients (id, email, first_name, currency, balance, updated_at)"
+                   " VALUES ('', 'sql@example.com', 'Sql', 'EUR', '3.30', '2026-12-01 00:00:00.000000')")
+    sync = _run(starter, "sync")
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    with sqlite3.connect(starter / "clients.db") as db:
+        (key,) = db.execute("SELECT id FROM clients WHERE email = 'sql@example.com'").fetchone()
+    assert uuid.UUID(key)
+    rows = {r["email"]: r for r in _rows(starter)}
+    assert rows["sql@example.com"]["id"] == key and rows["sql@example.com"]["balance"] == "3.30"
+    assert "0 writes" in _run(starter, "sync").stdout

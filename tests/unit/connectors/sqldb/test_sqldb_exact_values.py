@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -144,5 +145,51 @@ def test_bad_json_in_a_cell_is_that_records_error(tmp_path: Path) -> None:
         (error,) = [e for p in pages for e in p.errors]
         assert (error.source, error.key, error.field) == ("invoices", "bad", "lines")
         assert "not valid JSON" in error.message
+    finally:
+        conn.close()
+
+
+def test_rows_inserted_without_a_key_get_one_when_the_table_generates_keys(url: str, raw: sa.Engine) -> None:
+    sqlite = raw.dialect.name == "sqlite"
+    if sqlite:  # a table made by hand: SQLite lets its text primary key be NULL
+        with raw.begin() as c:
+            c.execute(sa.text("CREATE TABLE invoices (id TEXT PRIMARY KEY, total DECIMAL_TEXT, lines JSON,"
+                              " updated_at DATETIME)"))
+    conn = invoices(url, key="id", generate_key="uuid")
+    try:
+        conn.create("invoices", {"id": "k1", "total": Decimal("1")}, "c")
+        with raw.begin() as c:
+            c.execute(sa.text("INSERT INTO invoices (id, total) VALUES ('', '5.50')"))
+            if sqlite:
+                c.execute(sa.text("INSERT INTO invoices (id, total) VALUES (NULL, '6.60')"))
+        conn.dry_run = True  # a plan: the keys a sync will write, nothing written
+        planned = {r.fields["total"]: r.key for page in conn.changes("invoices", None) for r in page.records}
+        with raw.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM invoices WHERE id = '' OR id IS NULL")).scalar() >= 1
+        conn.dry_run = False
+        pulled = {r.fields["total"]: r.key for page in conn.changes("invoices", None) for r in page.records}
+        assert pulled == planned and len(pulled) == (3 if sqlite else 2)
+        assert all(uuid.UUID(key) for total, key in pulled.items() if total != Decimal("1"))
+        with raw.connect() as c:
+            stored = dict(c.execute(sa.text("SELECT total, id FROM invoices")).all())
+            assert c.execute(sa.text("SELECT count(*) FROM invoices WHERE id = '' OR id IS NULL")).scalar() == 0
+        assert stored[Decimal("5.50") if not sqlite else "5.50"] == pulled[Decimal("5.50")]
+    finally:
+        conn.close()
+
+
+def test_a_row_without_a_key_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'data.db'}"
+    conn = invoices(url)
+    try:
+        conn.create("invoices", {"id": "k1"}, "c")
+        engine = sa.create_engine(url)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO invoices (id, total) VALUES ('', '5.50')"))
+        engine.dispose()
+        pages = list(conn.changes("invoices", None))
+        assert [r.key for p in pages for r in p.records] == ["k1"]
+        (error,) = [e for p in pages for e in p.errors]
+        assert error.source == "invoices" and "key: {column: id, generate: uuid}" in error.message
     finally:
         conn.close()
