@@ -3,7 +3,8 @@
 Strings may hold ``${VAR}`` or ``${VAR:-default}``; ``SYNCENGINE_LEDGER_URL`` overrides the
 ledger. Relative paths (the SQLite ledger, mapping files, CSV files, SQLite databases) are taken
 from the config file's folder, never the working directory, so a config runs the same from
-anywhere; a pipeline's ``mapping:`` may also name a ready mapping (``freshbooks-sqldb``). Connector types are found through the ``syncengine.connectors`` entry-point group, so the
+anywhere; a pipeline's ``mapping:`` may also name a ready mapping (``freshbooks-sqldb``).
+Connector types are found through the ``syncengine.connectors`` entry-point group, so the
 engine names no vendor: a new connector package registers itself in its own pyproject.
 """
 
