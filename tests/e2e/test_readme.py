@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -91,10 +92,8 @@ def test_the_readme_takes_a_new_user_from_nothing_to_a_two_way_sync(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         else:
-            try:  # the sandbox, should a step have failed before `kill $SANDBOX`
+            with suppress(ProcessLookupError):  # the sandbox, should a step fail before `kill $SANDBOX`
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     assert proc.returncode == 0, output
     assert "authorized" in output and "ok pipeline books-db" in output
     assert "1001|Renamed in SQL" in output and "1002|Renamed in FreshBooks" in output, output
