@@ -240,6 +240,9 @@ class SqlConnector(BatchConnector):
         if info.updated_at is not None:
             stamp[info.updated_at.name] = info.codecs[info.updated_at.name].to_db(datetime.now(UTC))
         try:
+            with self.engine.connect() as connection:  # the usual case, nothing to do: no write lock
+                if connection.execute(sa.select(key).where(missing).limit(1)).first() is None:
+                    return
             with self._writing() as connection:
                 rows = connection.execute(
                     sa.select(locator, *info.table.columns).where(missing).order_by(locator)
