@@ -1,7 +1,10 @@
 """config.yaml: the ledger, the connectors and the pipelines, with environment overrides.
 
 Strings may hold ``${VAR}`` or ``${VAR:-default}``; ``SYNCENGINE_LEDGER_URL`` overrides the
-ledger. Connector types are found through the ``syncengine.connectors`` entry-point group, so the
+ledger. Relative paths (the SQLite ledger, mapping files, CSV files, SQLite databases) are taken
+from the config file's folder, never the working directory, so a config runs the same from
+anywhere; a pipeline's ``mapping:`` may also name a ready mapping (``freshbooks-sqldb``).
+Connector types are found through the ``syncengine.connectors`` entry-point group, so the
 engine names no vendor: a new connector package registers itself in its own pyproject.
 """
 
@@ -11,6 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +36,8 @@ __all__ = [
     "Safety",
     "connector_types",
     "load_config",
+    "ready_mappings",
+    "resolve_mapping",
 ]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -154,6 +160,42 @@ def _expand(value: Any) -> Any:
     return value
 
 
+def ready_mappings() -> dict[str, Path]:
+    """The mappings that ship with syncengine (the ``mappings`` package), by name."""
+    try:
+        folder = resources.files("mappings")
+    except ModuleNotFoundError:
+        return {}
+    return {
+        entry.name.removesuffix(".yaml"): Path(str(entry))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml") and entry.is_file()
+    }
+
+
+def resolve_mapping(value: str, base_dir: Path) -> tuple[Path, str | None]:
+    """A pipeline's ``mapping:``: a ready mapping's name (``freshbooks-sqldb``), or a file path,
+    relative to the config file's folder. Returns the path and, if it is not usable, why."""
+    is_name = "/" not in value and os.sep not in value and not value.endswith((".yaml", ".yml"))
+    ready = ready_mappings()
+    if is_name:
+        if value in ready:
+            return ready[value], None
+        known = ", ".join(sorted(ready)) or "none installed"
+        return base_dir / value, (
+            f"no ready mapping named {value!r} (ready mappings: {known}; a mapping file's path ends in .yaml)"
+            + did_you_mean(value, ready)
+        )
+    candidate = Path(value).expanduser()
+    if not candidate.is_absolute():
+        candidate = base_dir / candidate
+    if candidate.exists():
+        return candidate, None
+    stem = Path(value).name.removesuffix(".yaml").removesuffix(".yml")
+    hint = f"; to use the ready mapping of that name write `mapping: {stem}`" if stem in ready else ""
+    return candidate, f"mapping file {value!r} does not exist (looked for {candidate}){hint}"
+
+
 def load_config(path: str | Path) -> Config:
     """Read and check a config file; every mistake is reported with its file:line:column."""
     path = Path(path)
@@ -233,11 +275,9 @@ def load_config(path: str | Path) -> Config:
             if entry[side] not in raw_connectors:
                 err(f"{side} connector {entry[side]!r} is not defined under connectors", (*loc, side),
                     did_you_mean(str(entry[side]), [str(c) for c in raw_connectors]))
-        mapping_path = Path(_expand(str(entry["mapping"])))
-        if not mapping_path.is_absolute():
-            mapping_path = path.parent / mapping_path
-        if not mapping_path.exists():
-            err(f"mapping file {str(entry['mapping'])!r} does not exist", (*loc, "mapping"))
+        mapping_path, problem = resolve_mapping(str(_expand(str(entry["mapping"]))), path.parent)
+        if problem:
+            err(problem, (*loc, "mapping"))
         schedule = entry.get("schedule")
         pipelines[name] = PipelineConfig(name, str(entry["left"]), str(entry["right"]), mapping_path,
                                          str(schedule) if schedule is not None else None, loc)

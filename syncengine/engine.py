@@ -109,11 +109,16 @@ class Engine:
         only = list(options.pairs) if options.pairs else None
         if pair_keys is not None:
             only = [name for name in pair_keys if only is None or name in only]
+        left = self.config.connector(pipe.left, self.ledger)
+        right = self.config.connector(pipe.right, self.ledger)
+        for connector in (left, right):
+            if hasattr(connector, "dry_run"):  # a connector that writes while reading (keys it assigns)
+                connector.dry_run = options.dry_run
         with batch_gc():
             return run_pipeline(
                 ledger=self.ledger, pipeline=pipe.name, mapping=mapping,
-                left=self.config.connector(pipe.left, self.ledger),
-                right=self.config.connector(pipe.right, self.ledger),
+                left=left,
+                right=right,
                 options=pair_options, only_pairs=only, progress=progress,
                 should_stop=should_stop, keys=pair_keys,
             )

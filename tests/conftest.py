@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import structlog
+
+# Secrets the tests store are encrypted with a key of this test session, never ~/.config's.
+os.environ.setdefault(
+    "SYNCENGINE_SECRET_KEY_FILE", str(Path(tempfile.gettempdir()) / f"syncengine-tests-{os.getpid()}" / "secret.key")
+)
 
 PG_URL = os.environ.get("SYNCENGINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -177,7 +177,9 @@ class CsvSqliteBase:
 
 
 def trial_env(directory: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCENGINE_", "FRESHBOOKS_"))}
+    # the secret key stays: tokens stored in-process must be read by the child
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SYNCENGINE_", "FRESHBOOKS_")) or k.startswith("SYNCENGINE_SECRET_KEY")}
     env["SYNCENGINE_LEDGER_URL"] = f"sqlite:///{directory / 'ledger.db'}"
     env["NO_COLOR"] = "1"
     env["COLUMNS"] = "160"

@@ -171,7 +171,9 @@ def expected_from(sb: Any) -> Expected:
 
 
 def fb_env(sb: Any, directory: Path, *, faults: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCENGINE_", "FRESHBOOKS_"))}
+    # the secret key stays: tokens stored in-process must be read by the child
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SYNCENGINE_", "FRESHBOOKS_")) or k.startswith("SYNCENGINE_SECRET_KEY")}
     env.update({
         "FRESHBOOKS_API_URL": sb.url, "FRESHBOOKS_CLIENT_ID": sb.client_id,
         "FRESHBOOKS_CLIENT_SECRET": sb.client_secret, "FRESHBOOKS_REDIRECT_URI": sb.redirect_uri,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from connectors.generated_keys import KEY_GENERATORS, parse_key
 from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
@@ -34,6 +35,8 @@ class CsvObjectConfig:
     create: bool = True
     #: a flag column: a non-empty, non-false cell marks the row archived (seen as deleted).
     archive_column: str | None = None
+    #: ``"uuid"``: a row added without a key gets one, written into the file before it syncs.
+    generate_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -46,6 +49,15 @@ class CsvObjectConfig:
         if self.updated_at and self.columns.get(self.updated_at, "datetime") != "datetime":
             raise ConfigError(
                 f"updated_at column {self.updated_at!r} must be a datetime, not {self.columns[self.updated_at]!r}"
+            )
+        if self.generate_key not in (None, *KEY_GENERATORS):
+            raise ConfigError(
+                f"key.generate: unknown generator {self.generate_key!r}", hint=f"use one of {', '.join(KEY_GENERATORS)}"
+            )
+        if self.generate_key and self.columns.get(self.key, "string") != "string":
+            raise ConfigError(
+                f"key.generate: {self.generate_key} keys are text, but column {self.key!r} is {self.columns[self.key]}",
+                hint=f"declare {self.key}: string, or drop 'generate'",
             )
         if len(self.delimiter) != 1:
             raise ConfigError(f"delimiter must be one character, got {self.delimiter!r}")
@@ -83,7 +95,8 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
         columns = body.get("columns") or {}
         if not isinstance(columns, Mapping):
             raise ConfigError(f"{where}.columns: expected a mapping of column -> type")
-        for option in ("key", "updated_at", "delimiter", "encoding", "archive_column"):
+        key, generate = parse_key(body.get("key", "id"), where)
+        for option in ("updated_at", "delimiter", "encoding", "archive_column"):
             if option in body and body[option] is not None and not isinstance(body[option], str):
                 raise ConfigError(f"{where}.{option}: expected a string")
         if "create" in body and not isinstance(body["create"], bool):
@@ -91,9 +104,10 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
         try:
             result[str(name)] = CsvObjectConfig(
                 path=path,
-                key=body.get("key", "id"),
+                key=key,
                 updated_at=body.get("updated_at"),
                 columns={str(k): cast(FieldType, str(v)) for k, v in columns.items()},
+                generate_key=generate,
                 delimiter=body.get("delimiter", ","),
                 encoding=body.get("encoding", "utf-8"),
                 create=body.get("create", True),

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.generated_keys import RowKeys
 from syncengine.connector import (
     BatchConnector,
     Capability,
@@ -99,6 +100,9 @@ def _append_encoding(encoding: str) -> str | None:
 
 
 class CsvConnector(BatchConnector):
+    #: a plan: nothing is written, not even the keys of rows added without one (see keys.py).
+    dry_run: bool = False
+
     def __init__(self, name: str, objects: Mapping[str, CsvObjectConfig], *, page_size: int = 10_000) -> None:
         self.name = name
         self.configs = dict(objects)
@@ -194,6 +198,8 @@ class CsvConnector(BatchConnector):
             _mark, previous = decode_cursor(cursor)
         except ValueError:
             previous = {}  # an unreadable cursor means "start over": repeats, never skips
+        if config.generate_key is not None and not self.dry_run and previous.get("file") != self._fingerprint(obj):
+            self._assign_keys(obj)
         try:
             handle = open(config.file, "rb")  # noqa: SIM115 - closed in the finally below
         except OSError as exc:
@@ -212,6 +218,7 @@ class CsvConnector(BatchConnector):
                 delimiter=config.delimiter,
                 page_size=self.page_size,
                 skip_rows=skip,
+                derive_key=self._row_keys(obj) if config.generate_key is not None else None,
             )
             pending = None
             try:
@@ -557,6 +564,59 @@ class CsvConnector(BatchConnector):
             return format_cell(value, kind)
         except ValueError as exc:
             raise ValidationError(str(exc), connector=self.name, obj=obj, key=key, field=name) from None
+
+    # -- keys of rows added without one ----------------------------------------------------------
+
+    def _row_keys(self, obj: str) -> RowKeys:
+        return RowKeys(f"{self.name}/{obj}")
+
+    def _fingerprint(self, obj: str) -> str | None:
+        try:
+            with open(self.configs[obj].file, "rb") as handle:
+                return str(fingerprint_handle(handle)[0])
+        except OSError:
+            return None
+
+    def _has_keyless_row(self, obj: str) -> bool:
+        """A quick pass: is there a row of the header's width with an empty key cell?"""
+        config = self.configs[obj]
+        try:
+            with open(config.file, encoding=config.encoding, newline="") as handle:
+                reader = csv.reader(handle, delimiter=config.delimiter, strict=False)
+                header = next(reader, None)
+                if not header or config.key not in [h.lstrip("\ufeff") for h in header]:
+                    return False
+                index, width = [h.lstrip("\ufeff") for h in header].index(config.key), len(header)
+                return any(len(row) == width and not row[index] for row in reader)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return False  # the read that follows reports what is wrong with the file
+
+    def _assign_keys(self, obj: str) -> None:
+        """Write a key into every row added without one: one atomic rewrite, before the rows are read."""
+        config = self.configs[obj]
+        if not self._has_keyless_row(obj):
+            return
+        try:
+            with write_lock(config.file):
+                for _attempt in range(WRITE_ATTEMPTS):
+                    document, version, mode = self._load_document(obj)
+                    if not document.fill_empty_keys(self._row_keys(obj)):
+                        return
+
+                    def unchanged(expected: FileVersion | None = version) -> None:
+                        if not unchanged_since(config.file, expected):
+                            raise _FileChanged
+
+                    try:
+                        write_atomically(config.file, document.render(), config.encoding, mode=mode,
+                                         before_replace=unchanged)
+                    except _FileChanged:
+                        continue
+                    self._append_states.pop(obj, None)
+                    return
+        except OSError as exc:
+            raise self._io_error(obj, exc) from exc
+        raise self._kept_changing(obj)
 
     # -- files ---------------------------------------------------------------------------------
 

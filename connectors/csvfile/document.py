@@ -142,6 +142,31 @@ class Document:
             self.replaced.pop(number, None)
             self.removed.add(number)
 
+    def fill_empty_keys(self, derive: Callable[[str], str]) -> int:
+        """Give every row without a key (and otherwise readable) the key ``derive(row text)``
+        makes, in file order; the number of rows filled. Only those rows are re-rendered."""
+        good = set(self.index.values())
+        key_index = self.schema.key_index
+        filled = 0
+        for number in range(len(self.starts)):
+            if number in good or number in self.removed:
+                continue
+            raw = self._raw(number)
+            cells = next(csv.reader([raw], delimiter=self.delimiter, strict=False), [])
+            if not cells or len(cells) != self.width or cells[key_index]:
+                continue
+            key = derive(raw)
+            cells[key_index] = key
+            start, end = self._span(number)
+            if key in self.index or self.schema.check(cells, start + 1) is not None:
+                continue
+            if end - start > 1 and misquoted(self.lines[start:end], self.delimiter):
+                continue
+            self.replaced[number] = cells
+            self.index[key] = number
+            filled += 1
+        return filled
+
     def add_column(self, name: str) -> None:
         """A new column at the end; the header is re-rendered and good rows gain an empty cell."""
         self.header.append(name)

@@ -47,12 +47,14 @@ def read_chunks(
     page_size: int,
     skip_rows: int = 0,
     keys: frozenset[str] | None = None,
+    derive_key: Callable[[str], str] | None = None,
 ) -> Iterator[Chunk]:
     """Chunks of about ``page_size`` rows; the last chunk may be short (or empty).
 
     ``schema_of(header)`` builds the :class:`RowSchema`; ``skip_rows`` data rows are checked for
     duplicate keys but not returned (a resumed listing); ``keys`` limits the output to those keys
-    and converts nothing else (``get``).
+    and converts nothing else (``get``). ``derive_key(row text)`` gives a row with an empty key the
+    key it will be assigned (a plan of an object with ``key.generate``: nothing is written).
     """
     # The physical lines of the record being read: csv.reader never reads ahead, so after each
     # record they are exactly its lines (kept for the rare record that spans several).
@@ -65,7 +67,7 @@ def read_chunks(
 
     reader = csv.reader(physical_lines(), delimiter=delimiter, strict=False)
     try:
-        yield from _read_chunks(reader, raw, delimiter, schema_of, page_size, skip_rows, keys)
+        yield from _read_chunks(reader, raw, delimiter, schema_of, page_size, skip_rows, keys, derive_key)
     except csv.Error as exc:
         raise UnreadableFile(reader.line_num, exc) from None
 
@@ -95,6 +97,7 @@ def _read_chunks(
     page_size: int,
     skip_rows: int,
     keys: frozenset[str] | None,
+    derive_key: Callable[[str], str] | None,
 ) -> Iterator[Chunk]:
     try:
         header = next(reader)
@@ -119,6 +122,8 @@ def _read_chunks(
         start = line + 1
         line = reader.line_num
         run_on = line > start and misquoted(raw, delimiter)
+        if derive_key is not None and row and len(row) == width and not row[key_index]:
+            row[key_index] = derive_key("".join(raw))
         raw.clear()
         if not row:
             continue  # a blank line: kept in the file, not a record

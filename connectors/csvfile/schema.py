@@ -109,7 +109,14 @@ class RowSchema:
             )
         key = cells[self.key_index]
         if not key:
-            return RecordError("row has an empty key", line=line, field=self.names[self.key_index], source=self.source)
+            name = self.names[self.key_index]
+            return RecordError(
+                f"row has an empty key: fill in its {name!r} cell, or let syncengine assign keys by setting "
+                f"`key: {{column: {name}, generate: uuid}}` on this object in the config",
+                line=line,
+                field=name,
+                source=self.source,
+            )
         for index, parser, name in self.typed:
             text = cells[index]
             if text:

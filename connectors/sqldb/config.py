@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from connectors.generated_keys import KEY_GENERATORS, parse_key
 from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
@@ -41,8 +42,18 @@ class SqlObjectConfig:
     create: bool = False
     batch_size: int = 1000
     overlap_seconds: float = DEFAULT_OVERLAP_SECONDS
+    #: ``"uuid"``: a row inserted without a key (NULL or '') gets one, written before it syncs.
+    generate_key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.generate_key not in (None, *KEY_GENERATORS):
+            raise ConfigError(f"key.generate: unknown generator {self.generate_key!r}",
+                              hint=f"use one of {', '.join(KEY_GENERATORS)}")
+        if self.generate_key and self.columns.get(self.key, "string") != "string":
+            raise ConfigError(
+                f"key.generate: {self.generate_key} keys are text, but column {self.key!r} is {self.columns[self.key]}",
+                hint=f"declare {self.key}: string, or drop 'generate' (an integer key can autoincrement)",
+            )
         for name, kind in self.columns.items():
             if kind not in COLUMN_TYPES:
                 raise ConfigError(
@@ -97,7 +108,8 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path | str | None) -> tuple[s
         table = body.get("table", name)
         if not isinstance(table, str) or not table:
             raise ConfigError(f"{where}.table: a table name is required")
-        for option in ("key", "updated_at", "deleted"):
+        key, generate = parse_key(body.get("key", "id"), where)
+        for option in ("updated_at", "deleted"):
             if body.get(option) is not None and not isinstance(body[option], str):
                 raise ConfigError(f"{where}.{option}: expected a column name")
         columns = body.get("columns") or {}
@@ -114,7 +126,8 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path | str | None) -> tuple[s
         try:
             configs[str(name)] = SqlObjectConfig(
                 table=table,
-                key=body.get("key", "id"),
+                key=key,
+                generate_key=generate,
                 updated_at=body.get("updated_at"),
                 deleted=body.get("deleted"),
                 columns={str(k): cast(FieldType, str(v)) for k, v in columns.items()},

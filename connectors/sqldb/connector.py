@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from connectors.generated_keys import RowKeys
 from syncengine.connector import BatchConnector, Capability, FieldSpec, ObjectSpec, Page, WriteOp, WriteResult
 from syncengine.errors import (
     ConfigError,
@@ -28,12 +30,12 @@ from syncengine.errors import (
     ValidationError,
 )
 from syncengine.incremental import advance, decode_cursor, encode_cursor
-from syncengine.records import Record
+from syncengine.records import Record, canonical_bytes
 
 from .config import SqlObjectConfig, normalize_url, parse_config
 from .errors import map_error
 from .gc_pause import collector_paused
-from .rows import read_rows, record_reader
+from .rows import UNREADABLE, read_rows, record_reader
 from .table import TableInfo, resolve_table
 from .writes import (
     IN_CHUNK,
@@ -57,6 +59,9 @@ WRITE_OPTION = "syncengine_write"
 
 
 class SqlConnector(BatchConnector):
+    #: a plan: nothing is written, not even the keys of rows inserted without one.
+    dry_run: bool = False
+
     def __init__(
         self,
         name: str,
@@ -158,6 +163,15 @@ class SqlConnector(BatchConnector):
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
         info = self.table(obj)
         config = self.configs[obj]
+        if config.generate_key is not None and not self.dry_run:
+            self._assign_keys(obj, info)
+        keyless = RowKeys(f"{self.name}/{obj}") if config.generate_key is not None else None
+        for page in self._changes(obj, info, config, cursor):
+            if any(not r.key for r in page.records):
+                page = self._keyless(obj, info, page, keyless)
+            yield page
+
+    def _changes(self, obj: str, info: TableInfo, config: SqlObjectConfig, cursor: str | None) -> Iterator[Page]:
         started_at = datetime.now(UTC)
         try:
             mark, _extra = decode_cursor(cursor)
@@ -185,6 +199,64 @@ class SqlConnector(BatchConnector):
             mark = advance(mark, records[-1:], started_at=started_at)
             last_cursor = encode_cursor(mark) if mark is not None else last_cursor
             yield Page(records, last_cursor, errors, full=full)
+
+    # -- rows inserted without a key ----------------------------------------------------------
+
+    @staticmethod
+    def _row_text(record: Record, key_name: str) -> str:
+        """What a keyless row's generated key is derived from: its other values, canonically."""
+        return canonical_bytes({k: v for k, v in record.fields.items() if k != key_name}).decode("utf-8")
+
+    def _keyless(self, obj: str, info: TableInfo, page: Page, keys: RowKeys | None) -> Page:
+        """Rows without a key: in a plan, the key a sync will give them; without ``generate``, an
+        error saying what to do (a sync with ``generate`` wrote their keys before reading)."""
+        records: list[Record] = []
+        errors = list(page.errors)
+        name = info.key.name
+        for record in page.records:
+            if record.key:
+                records.append(record)
+            elif keys is not None:
+                record.key = keys(self._row_text(record, name))
+                record.fields[name] = record.key
+                records.append(record)
+            else:
+                errors.append(RecordError(
+                    f"row has no key (column {name!r} is NULL or empty): fill it in, or let syncengine assign "
+                    f"keys by setting `key: {{column: {name}, generate: uuid}}` on this object in the config",
+                    field=name, source=info.table.name))
+        return Page(records, page.cursor, errors, page.full)
+
+    def _assign_keys(self, obj: str, info: TableInfo) -> None:
+        """Give every row without a key one, in one transaction (stamped, so pulls see it)."""
+        key = info.key
+        if info.dialect not in ("sqlite", "postgresql"):
+            return
+        locator: sa.ColumnClause[Any] = sa.literal_column("rowid" if info.dialect == "sqlite" else "ctid")
+        missing = sa.or_(key.is_(None), key == "")
+        keys = RowKeys(f"{self.name}/{obj}")
+        read = record_reader(info)
+        stamp: dict[str, Any] = {}
+        if info.updated_at is not None:
+            stamp[info.updated_at.name] = info.codecs[info.updated_at.name].to_db(datetime.now(UTC))
+        try:
+            with self.engine.connect() as connection:  # the usual case, nothing to do: no write lock
+                if connection.execute(sa.select(key).where(missing).limit(1)).first() is None:
+                    return
+            with self._writing() as connection:
+                rows = connection.execute(
+                    sa.select(locator, *info.table.columns).where(missing).order_by(locator)
+                ).all()
+                for row in rows:
+                    try:
+                        record = read(tuple(row)[1:])
+                    except UNREADABLE:
+                        continue  # changes() reports what is wrong with it
+                    values = {key.name: info.codecs[key.name].to_db(keys(self._row_text(record, key.name))), **stamp}
+                    where = sa.text("rowid = :loc" if info.dialect == "sqlite" else "ctid = CAST(:loc AS tid)")
+                    connection.execute(sa.update(info.table).where(where.bindparams(loc=row[0])).values(values))
+        except sa.exc.SQLAlchemyError as exc:
+            raise map_error(exc, connector=self.name, obj=obj) from exc
 
     def _keyset(
         self,
@@ -250,17 +322,25 @@ class SqlConnector(BatchConnector):
             if converted is not None:
                 wanted.append(converted)
         wanted = list(dict.fromkeys(wanted))
+        column: sa.ColumnElement[Any] = info.table.c[field]
+        exact: set[Decimal] | None = None
+        if info.dialect == "sqlite" and info.kinds[field] == "decimal":
+            # Decimals are text here ("12.30" and "12.3" are one value): select by number, the
+            # float a prefilter only, then compare exactly.
+            exact = {Decimal(v) for v in wanted}
+            column = sa.cast(column, sa.Float)
+            wanted = list(dict.fromkeys(float(v) for v in exact))
         live = live_predicate(info)
         read = record_reader(info)
         found: list[Record] = []
         try:
             with self.engine.connect() as connection:
                 for start in range(0, len(wanted), IN_CHUNK):
-                    stmt = sa.select(info.table).where(info.table.c[field].in_(wanted[start : start + IN_CHUNK]))
+                    stmt = sa.select(info.table).where(column.in_(wanted[start : start + IN_CHUNK]))
                     if live is not None:
                         stmt = stmt.where(live)
                     readable, _unreadable = read_rows(info, read, connection.execute(stmt.order_by(info.key)).all())
-                    found.extend(readable)
+                    found.extend(r for r in readable if exact is None or r.fields[field] in exact)
         except sa.exc.SQLAlchemyError as exc:
             raise map_error(exc, connector=self.name, obj=obj) from exc
         return found

@@ -45,7 +45,8 @@ def record_reader(info: TableInfo) -> RecordReader:
             items.append(f"{name!r}: None if c{i} is None else f{i}(c{i})")
         else:
             items.append(f"{name!r}: c{i}")
-    key = f"str(c{names.index(info.key.name)})"
+    k = f"c{names.index(info.key.name)}"
+    key = f'("" if {k} is None else str({k}))'  # no key (NULL): "", reported or given one by the connector
     updated = f"fields[{info.updated_at.name!r}]" if info.updated_at is not None else "None"
     deleted = "False"
     if info.deleted is not None:
@@ -85,7 +86,8 @@ def read_rows(
 
 
 def _explain(info: TableInfo, row: Sequence[Any], error: Exception) -> RecordError:
-    key = str(row[info.names.index(info.key.name)])
+    raw_key = row[info.names.index(info.key.name)]
+    key = "" if raw_key is None else str(raw_key)
     for value, (name, codec) in zip(row, info.codecs.items(), strict=True):
         if codec.from_db is None or value is None:
             continue

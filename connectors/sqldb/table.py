@@ -16,7 +16,7 @@ from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
 from .config import SqlObjectConfig
-from .values import ColumnCodec, FromDb, ToDb, codec_for, field_type_of, sa_type_for
+from .values import SQLITE_DECIMAL_TYPE, ColumnCodec, FromDb, ToDb, codec_for, field_type_of, sa_type_for
 
 __all__ = ["TableInfo", "resolve_table"]
 
@@ -83,14 +83,17 @@ def resolve_table(connection: sa.Connection, config: SqlObjectConfig) -> TableIn
             )
     kinds: dict[str, FieldType] = {}
     codecs: dict[str, ColumnCodec] = {}
+    declared = _sqlite_declared_types(connection, name, schema) if dialect == "sqlite" else {}
     for column in table.columns:
-        kind = config.columns.get(column.name) or field_type_of(column.type)
+        as_text = declared.get(column.name) == SQLITE_DECIMAL_TYPE  # decimals kept as text
+        column_type = sa.Text() if as_text else column.type
+        kind = config.columns.get(column.name) or ("decimal" if as_text else field_type_of(column_type))
         kinds[column.name] = kind
-        codecs[column.name] = codec = codec_for(column.type, kind, dialect)
+        codecs[column.name] = codec = codec_for(column_type, kind, dialect)
         if codec.raw:
             # Our codec converts both ways; SQLAlchemy's would go through float (decimals on
-            # SQLite) or a slow regex (datetimes on SQLite).
-            column.type = sa.types.NullType()
+            # SQLite), a slow regex (datetimes on SQLite) or the driver's JSON parser (floats).
+            column.type = codec.raw_type if codec.raw_type is not None else sa.types.NullType()
     if config.updated_at and kinds[config.updated_at] != "datetime":
         raise ConfigError(
             f"updated_at column {config.updated_at!r} of table {config.table!r} is {kinds[config.updated_at]}, "
@@ -109,6 +112,14 @@ def resolve_table(connection: sa.Connection, config: SqlObjectConfig) -> TableIn
         autoincrement=autoincrement,
         dialect=dialect,
     )
+
+
+def _sqlite_declared_types(connection: sa.Connection, name: str, schema: str) -> dict[str, str]:
+    """Column -> declared type as written in CREATE TABLE (reflection maps DECIMAL_TEXT to TEXT)."""
+    quote = connection.dialect.identifier_preparer.quote
+    prefix = f"{quote(schema)}." if schema else ""
+    rows = connection.exec_driver_sql(f"PRAGMA {prefix}table_info({quote(name)})").all()
+    return {str(row[1]): str(row[2]).upper() for row in rows}
 
 
 def _is_autoincrement(table: sa.Table, key: sa.Column[Any], dialect: str) -> bool:

@@ -19,12 +19,40 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncengine.connector import FieldType
-from syncengine.records import Money, decode_value, encode_value
+from syncengine.records import Money
 
-__all__ = ["ColumnCodec", "codec_for", "field_type_of", "sa_type_for"]
+from . import plain_json
 
-#: SQLite keeps NUMERIC values as 64-bit floats: 15 significant digits survive exactly.
+__all__ = ["SQLITE_DECIMAL_TYPE", "ColumnCodec", "DecimalText", "codec_for", "field_type_of", "sa_type_for"]
+
+#: A column of NUMERIC affinity (NUMERIC, DECIMAL, REAL) makes SQLite keep a number as a 64-bit
+#: float: only 15 significant digits survive. Such columns (tables made by earlier versions, or
+#: by hand) still work, with that limit.
 SQLITE_DECIMAL_DIGITS = 15
+#: The declared type of the decimal columns we create on SQLite: the name has TEXT affinity (the
+#: exact digits are kept as text, never turned into REAL) and says what the column holds; the
+#: connector reads such a column back as decimal.
+SQLITE_DECIMAL_TYPE = "DECIMAL_TEXT"
+
+
+class DecimalText(sa.types.UserDefinedType[Any]):
+    """``DECIMAL_TEXT`` on SQLite: decimals stored as their exact text."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return SQLITE_DECIMAL_TYPE
+
+
+class JsonAsText(sa.types.TypeDecorator[Any]):
+    """A JSON column selected as its text, so our codec parses it (exact decimals, plain form)
+    rather than the driver (floats). Written as text, which PostgreSQL casts to json/jsonb."""
+
+    impl = sa.types.Text
+    cache_ok = True
+
+    def column_expression(self, column: Any) -> Any:
+        return sa.cast(column, sa.Text)
 
 ToDb = Callable[[Any], Any]
 FromDb = Callable[[Any], Any]
@@ -53,7 +81,7 @@ def sa_type_for(kind: FieldType, *, key: bool = False) -> sa.types.TypeEngine[An
         # INTEGER PRIMARY KEY is SQLite's rowid alias (autoincrement); BIGINT elsewhere.
         return sa.BigInteger().with_variant(sa.Integer(), "sqlite") if key else sa.BigInteger()
     if kind == "decimal":
-        return sa.Numeric()
+        return sa.Numeric().with_variant(DecimalText(), "sqlite")
     if kind == "boolean":
         return sa.Boolean()
     if kind == "date":
@@ -73,6 +101,8 @@ class ColumnCodec:
     from_db: FromDb | None
     #: the column must bypass SQLAlchemy's own conversion (our codec does it, exactly and faster).
     raw: bool = False
+    #: with ``raw``: the type the column is read and written as (default: none, values pass as they are).
+    raw_type: sa.types.TypeEngine[Any] | None = None
 
 
 def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: str) -> ColumnCodec:
@@ -81,7 +111,9 @@ def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: s
         return ColumnCodec(kind, _to_int, None)
     if kind == "decimal":
         if sqlite:
-            return ColumnCodec(kind, _to_sqlite_decimal, _decimal_from_db, raw=True)
+            # NUMERIC affinity (an older or hand-made table): a float inside, 15 digits at most.
+            numeric = isinstance(column_type, sa.Numeric)
+            return ColumnCodec(kind, _to_sqlite_decimal if numeric else _to_decimal_text, _decimal_from_db, raw=True)
         scale = getattr(column_type, "scale", None)
         if isinstance(scale, int):
             # The database rounds to the column's scale; rounding first makes the record we
@@ -103,7 +135,9 @@ def codec_for(column_type: sa.types.TypeEngine[Any], kind: FieldType, dialect: s
     if kind == "string":
         plain = isinstance(column_type, sa.String)
         return ColumnCodec(kind, _to_text, None if plain else _text_from_db)
-    return ColumnCodec(kind, _to_json, _json_from_db)
+    # object, array, any: plain JSON text, parsed by us (a bad cell is that record's error).
+    parsed = isinstance(column_type, sa.JSON) and not sqlite
+    return ColumnCodec(kind, _to_json, _json_from_db, raw=True, raw_type=JsonAsText() if parsed else None)
 
 
 # -- engine -> database ------------------------------------------------------------------------
@@ -161,9 +195,15 @@ def _to_sqlite_decimal(value: Any) -> str | None:
     digits = len(number.as_tuple().digits)
     if digits > SQLITE_DECIMAL_DIGITS and len(number.normalize().as_tuple().digits) > SQLITE_DECIMAL_DIGITS:
         raise ValueError(
-            f"{number} has more than {SQLITE_DECIMAL_DIGITS} significant digits, which SQLite cannot store exactly"
+            f"{number} has more than {SQLITE_DECIMAL_DIGITS} significant digits, which this NUMERIC column "
+            f"keeps as a float in SQLite; declare the column {SQLITE_DECIMAL_TYPE} (or TEXT) to keep every digit"
         )
     return format(number, "f")
+
+
+def _to_decimal_text(value: Any) -> str | None:
+    number = _to_decimal(value)
+    return None if number is None else format(number, "f")  # exact, as given ("12.30" stays)
 
 
 def _to_bool(value: Any) -> bool | None:
@@ -243,14 +283,18 @@ def _to_uuid(value: Any) -> uuid.UUID | None:
         raise ValueError(f"not a UUID: {value!r}") from None
 
 
-def _to_json(value: Any) -> Any:
-    # Nested values (invoice lines) hold Money, Decimal and datetimes: stored in the engine's
-    # tagged JSON form they come back exactly as written, so they hash the same next run.
-    return None if value is None else encode_value(value)
+def _to_json(value: Any) -> str | None:
+    # Nested values (invoice lines) hold Money, Decimal and datetimes: in plain JSON by rules that
+    # read each back as the same value, so it hashes the same next run (see plain_json).
+    return None if value is None else plain_json.dumps(value)
 
 
 def _json_from_db(value: Any) -> Any:
-    return None if value is None else decode_value(value)
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        return plain_json.loads(value)
+    return plain_json.from_plain(value)  # a number SQLite kept as such in a JSON column
 
 
 # -- database -> engine ------------------------------------------------------------------------

@@ -414,6 +414,10 @@ class Ledger:
         with self.token_lock(name) as slot:
             slot.save(value)
 
+    def reseal_tokens(self) -> list[str]:
+        """Re-encrypt every stored token and secret with the current first key (see syncengine.secrets)."""
+        return _tokens.reseal_all(self._engine, self.dialect)
+
     # -- webhook events --------------------------------------------------------------------------
 
     def record_webhook_event(self, source: str, event_id: str, payload: str) -> bool:

@@ -15,6 +15,11 @@ refresh happens inside :func:`token_lock`, and ``slot.save()`` commits before it
   receiver must answer quickly), and it cannot survive ``save()``'s commit without a gap. The
   ``save()`` itself is a short write with ``synchronous=FULL``: a rotated refresh token must
   survive even a power cut.
+
+Values are encrypted at rest (:mod:`syncengine.secrets`): ``_write`` seals, ``_read`` opens, in
+the same ``value_json`` column. A value stored before encryption is read as it is and sealed on
+its next write; :func:`reseal_all` re-encrypts every row with the current first key (rotation).
+Webhook secrets are stored the same way, as a token named e.g. ``webhook:freshbooks:<account>``.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ from syncengine.ledger.connect import BEGIN_OPTION, DialectName
 from syncengine.ledger.errors import LedgerError
 from syncengine.ledger.sql import insert, tokens, utcnow
 from syncengine.records import from_json, to_json
+from syncengine.secrets import load_box, sealed_token
 from syncengine.tokens import TokenSlot
 
-__all__ = ["LedgerTokenSlot", "load_token", "token_lock"]
+__all__ = ["LedgerTokenSlot", "load_token", "reseal_all", "token_lock"]
 
 #: Seconds a process waits for another one's token refresh before giving up (SQLite).
 TOKEN_LOCK_TIMEOUT = 120.0
@@ -60,16 +66,48 @@ class LedgerTokenSlot:
 
 def _read(conn: sa.Connection, name: str) -> dict[str, Any] | None:
     text = conn.execute(sa.select(tokens.c.value_json).where(tokens.c.name == name)).scalar_one_or_none()
-    return None if text is None else from_json(text)
+    return None if text is None else _open(text, name)
+
+
+def _open(stored: str, name: str) -> dict[str, Any]:
+    # The key is only looked for when a sealed value is read: a plain one (written before
+    # encryption) needs none, and a ledger without tokens never creates a key file.
+    if sealed_token(stored) is None:
+        return from_json(stored)
+    return from_json(load_box().open(stored, name))
 
 
 def _write(conn: sa.Connection, dialect: DialectName, name: str, value: dict[str, Any]) -> None:
-    stmt = insert(dialect, tokens).values(name=name, value_json=to_json(value), updated_at=utcnow())
+    sealed = load_box().seal(to_json(value))
+    stmt = insert(dialect, tokens).values(name=name, value_json=sealed, updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=[tokens.c.name],
         set_={"value_json": stmt.excluded.value_json, "updated_at": stmt.excluded.updated_at},
     )
     conn.execute(stmt)
+
+
+def reseal_all(engine: sa.Engine, dialect: DialectName) -> list[str]:
+    """Re-encrypt every stored token with the current first key, in one transaction; their names.
+
+    Rows sealed with an older key (still listed after the first) or written before encryption
+    come out sealed with the first key; run after putting a new key first (``secrets rotate``)."""
+    box = load_box()
+    names: list[str] = []
+    with engine.connect() as conn:
+        if dialect == "sqlite":
+            conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+        with conn.begin():
+            query = sa.select(tokens.c.name, tokens.c.value_json).where(tokens.c.value_json.is_not(None))
+            if dialect == "postgresql":
+                query = query.with_for_update()  # a refresh saving meanwhile waits, never lost
+            rows = conn.execute(query)
+            for name, stored in rows.all():
+                plain = box.open(stored, name) if sealed_token(stored) is not None else stored
+                update = sa.update(tokens).where(tokens.c.name == name)
+                conn.execute(update.values(value_json=box.seal(plain), updated_at=utcnow()))
+                names.append(name)
+    return names
 
 
 def load_token(engine: sa.Engine, name: str) -> dict[str, Any] | None:

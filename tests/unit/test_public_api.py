@@ -81,6 +81,8 @@ PUBLIC = {
         "Safety",
         "connector_types",
         "load_config",
+        "ready_mappings",
+        "resolve_mapping",
     ],
 }
 

@@ -51,7 +51,7 @@ def test_two_syncs_at_once_one_runs_the_other_exits_2_and_the_data_is_right(tmp_
             writer.writerows({**_row("csv", i), "updated_at": stamp, "archived": ""} for i in range(ROWS_PER_SIDE))
         table = sa.Table("clients", sa.MetaData(), autoload_with=sql_store.engine)
         with sql_store.engine.begin() as conn:
-            conn.execute(table.insert(), [{**_row("sql", i), "balance": Decimal(f"{i}.25"),
+            conn.execute(table.insert(), [{**_row("sql", i), "balance": f"{i}.25",
                                            "updated_at": now().replace(tzinfo=None)} for i in range(ROWS_PER_SIDE)])
 
         config = tmp_path / "config.yaml"

@@ -161,7 +161,7 @@ class SqlStore(Store):
         table = self._table()
         values = {**row, "updated_at": (at or now()).replace(tzinfo=None)}
         if "balance" in values and values["balance"] is not None:
-            values["balance"] = Decimal(str(values["balance"]))
+            values["balance"] = str(Decimal(str(values["balance"])))  # a decimal column holds text on SQLite
         with self.engine.begin() as conn:
             conn.execute(table.insert().values(**values))
 
@@ -169,7 +169,7 @@ class SqlStore(Store):
         table = self._table()
         values = {**fields, "updated_at": (at or now()).replace(tzinfo=None)}
         if "balance" in values and values["balance"] is not None:
-            values["balance"] = Decimal(str(values["balance"]))
+            values["balance"] = str(Decimal(str(values["balance"])))  # a decimal column holds text on SQLite
         with self.engine.begin() as conn:
             done = conn.execute(table.update().where(table.c.id == self._key(key)).values(**values))
             assert done.rowcount == 1, key
