@@ -32,6 +32,7 @@ __all__ = [
     "Config",
     "ConnectorConfig",
     "ConnectorFactory",
+    "DaemonSettings",
     "PipelineConfig",
     "Safety",
     "connector_types",
@@ -41,7 +42,8 @@ __all__ = [
 ]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging")
+_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging", "daemon")
+_DAEMON_KEYS = ("public_url", "host", "port", "max_body_bytes", "register")
 _PIPELINE_KEYS = ("name", "left", "right", "mapping", "schedule", "description")
 _SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
 DEFAULT_LEDGER = "sqlite:///syncengine.db"
@@ -56,6 +58,19 @@ class ConnectorFactory(Protocol):
 def connector_types() -> dict[str, Any]:
     """Installed connector types, by the name used in ``type:``."""
     return {ep.name: ep for ep in entry_points(group="syncengine.connectors")}
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSettings:
+    """The ``daemon:`` section: where the service listens and the URL outside systems call back."""
+
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: a webhook body over this answers 413 unread.
+    max_body_bytes: int = 256 * 1024
+    #: register the webhooks the mappings need at start (needs public_url).
+    register: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +105,7 @@ class Config:
     pipelines: dict[str, PipelineConfig]
     safety: Safety
     source: YamlSource
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     _built: dict[str, Connector] = field(default_factory=dict)
 
     @property
@@ -279,6 +295,13 @@ def load_config(path: str | Path) -> Config:
         if problem:
             err(problem, (*loc, "mapping"))
         schedule = entry.get("schedule")
+        if schedule is not None:
+            from syncengine.schedule import ScheduleError, parse_schedule
+
+            try:
+                parse_schedule(str(schedule))
+            except ScheduleError as exc:
+                err(str(exc), (*loc, "schedule"))
         pipelines[name] = PipelineConfig(name, str(entry["left"]), str(entry["right"]), mapping_path,
                                          str(schedule) if schedule is not None else None, loc)
 
@@ -301,6 +324,29 @@ def load_config(path: str | Path) -> Config:
     else:
         err("safety must be a mapping", ("safety",))
 
+    daemon = DaemonSettings()
+    raw_daemon = data.get("daemon") or {}
+    if not isinstance(raw_daemon, dict):
+        err("daemon must be a mapping (public_url, host, port, max_body_bytes, register)", ("daemon",))
+    else:
+        for key in raw_daemon:
+            if key not in _DAEMON_KEYS:
+                err(f"unknown daemon key {key!r}", ("daemon", key), did_you_mean(str(key), _DAEMON_KEYS),
+                    at_key=True)
+        port, limit = raw_daemon.get("port", daemon.port), raw_daemon.get("max_body_bytes", daemon.max_body_bytes)
+        if not isinstance(port, int) or not 0 <= port < 65536:
+            err("port must be a whole number from 0 to 65535", ("daemon", "port"))
+            port = daemon.port
+        if not isinstance(limit, int) or limit <= 0:
+            err("max_body_bytes must be a whole number > 0", ("daemon", "max_body_bytes"))
+            limit = daemon.max_body_bytes
+        public = raw_daemon.get("public_url")
+        daemon = DaemonSettings(
+            public_url=str(_expand(public)).rstrip("/") if public else None,
+            host=str(raw_daemon.get("host", daemon.host)), port=port, max_body_bytes=limit,
+            register=bool(raw_daemon.get("register", True)),
+        )
+
     if errors:
         raise ConfigErrors(errors)
-    return Config(path, ledger_url, connectors, pipelines, safety, source)
+    return Config(path, ledger_url, connectors, pipelines, safety, source, daemon)

@@ -27,6 +27,7 @@ __all__ = [
     "Lease",
     "LedgerTable",
     "Link",
+    "PendingSync",
     "Run",
     "Snapshot",
     "Token",
@@ -271,3 +272,20 @@ class Lease(LedgerTable, table=True):
     name: str = Field(primary_key=True)
     owner: str
     expires_at: datetime = Field(sa_column=_when())
+
+
+class PendingSync(LedgerTable, table=True):
+    """A record a webhook named, waiting for its keyed sync: one row per (connector, object, key),
+    so a burst of deliveries about one record is one sync. ``version`` grows with each delivery;
+    the daemon deletes the row only at the version it synced, so a delivery during the sync stays."""
+
+    __tablename__ = "pending_syncs"
+    __table_args__ = (sa.UniqueConstraint("connector", "object", "record_key"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    connector: str
+    object: str
+    record_key: str
+    version: int = 1
+    #: when the oldest delivery still waiting arrived (event-to-write lag).
+    first_event_at: datetime = Field(sa_column=_when())

@@ -25,6 +25,7 @@ __all__ = [
     "LinkState",
     "LinkStatus",
     "LinkWrite",
+    "PendingSyncInfo",
     "RunInfo",
     "Side",
     "WebhookEventInfo",
@@ -203,3 +204,14 @@ class LeaseInfo:
     name: str
     owner: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSyncInfo:
+    """One record waiting for a keyed sync (see ``Ledger.store_webhook_event``)."""
+
+    connector: str
+    obj: str
+    key: str
+    version: int
+    first_event_at: datetime

@@ -22,6 +22,7 @@ __all__ = [
     "intents",
     "leases",
     "links",
+    "pending_syncs",
     "runs",
     "snapshots",
     "tokens",
@@ -48,6 +49,7 @@ webhook_events = _table(models.WebhookEvent)
 runs = _table(models.Run)
 tokens = _table(models.Token)
 leases = _table(models.Lease)
+pending_syncs = _table(models.PendingSync)
 
 
 def utcnow() -> datetime:

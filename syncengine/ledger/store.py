@@ -36,6 +36,7 @@ from syncengine.ledger.rows import (
     IntentWrite,
     LeaseInfo,
     LinkState,
+    PendingSyncInfo,
     RunInfo,
     WebhookEventInfo,
 )
@@ -48,6 +49,7 @@ from syncengine.ledger.sql import (
     insert,
     intents,
     links,
+    pending_syncs,
     runs,
     utcnow,
     webhook_events,
@@ -430,6 +432,51 @@ class Ledger:
         )
         with self._write() as conn:
             return conn.execute(stmt).first() is not None
+
+    def store_webhook_event(
+        self, source: str, event_id: str, payload: str, records: Sequence[tuple[str, str, str]]
+    ) -> bool:
+        """Store a delivery and queue a keyed sync of each (connector, object, key) it names, in one
+        transaction; False (and nothing queued) if (source, event_id) was stored before."""
+        now = utcnow()
+        stmt = (
+            insert(self.dialect, webhook_events)
+            .values(source=source, event_id=event_id, payload=payload, received_at=now,
+                    processed_at=None if records else now)
+            .on_conflict_do_nothing(index_elements=[webhook_events.c.source, webhook_events.c.event_id])
+            .returning(webhook_events.c.id)
+        )
+        with self._write() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:
+                return False
+            for connector, obj, key in records:
+                queue = insert(self.dialect, pending_syncs).values(
+                    connector=connector, object=obj, record_key=key, version=1, first_event_at=now)
+                conn.execute(queue.on_conflict_do_update(
+                    index_elements=[pending_syncs.c.connector, pending_syncs.c.object, pending_syncs.c.record_key],
+                    set_={"version": pending_syncs.c.version + 1},
+                ))
+            if records:
+                conn.execute(sa.update(webhook_events).where(webhook_events.c.id == row.id).values(processed_at=now))
+        return True
+
+    def pending_syncs(self, limit: int = 500) -> list[PendingSyncInfo]:
+        """Records waiting for a keyed sync, oldest first."""
+        query = sa.select(pending_syncs).order_by(pending_syncs.c.first_event_at, pending_syncs.c.id).limit(limit)
+        with self._read() as conn:
+            return [PendingSyncInfo(r.connector, r.object, r.record_key, r.version, aware(r.first_event_at))
+                    for r in conn.execute(query).all()]
+
+    def finish_pending_syncs(self, done: Sequence[PendingSyncInfo]) -> None:
+        """Drop the rows a keyed sync covered, unless a delivery came in since (a newer version)."""
+        if not done:
+            return
+        with self._write() as conn:
+            for item in done:
+                conn.execute(sa.delete(pending_syncs).where(
+                    pending_syncs.c.connector == item.connector, pending_syncs.c.object == item.obj,
+                    pending_syncs.c.record_key == item.key, pending_syncs.c.version == item.version))
 
     def unprocessed_webhook_events(self, source: str | None = None, limit: int = 100) -> list[WebhookEventInfo]:
         query = (

@@ -1,0 +1,1 @@
+"""``syncengine daemon``: schedules, a durable webhook inbox and realtime keyed syncs in one process."""

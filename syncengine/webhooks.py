@@ -1,0 +1,84 @@
+"""What a connector brings to the daemon's webhook inbox: a :class:`WebhookSource`.
+
+The daemon names no vendor: a connector package registers a factory under the entry-point group
+``syncengine.webhook_sources`` (name = the connector ``type:``), called with the built connector
+and the ledger (a :class:`~syncengine.tokens.TokenStore`, where a source keeps its signing secret).
+A source checks the raw body and headers, then says which records the event names and what
+identifies the event, so a retried delivery is stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+from syncengine.connector import Connector
+from syncengine.tokens import TokenStore
+
+__all__ = [
+    "Handshake",
+    "RecordRef",
+    "WebhookEvent",
+    "WebhookRejected",
+    "WebhookSource",
+    "WebhookSourceFactory",
+    "webhook_source_types",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """One record an event is about, on the connector that sent it."""
+
+    obj: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified delivery. ``identity`` is unique per event (stored once); ``records`` is empty
+    for an event type no mapping syncs (stored, answered 2xx, no effect)."""
+
+    identity: str
+    event_type: str
+    records: Sequence[RecordRef]
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """A delivery that set up the webhook (e.g. FreshBooks' verifier) rather than naming records."""
+
+    detail: str
+
+
+class WebhookRejected(Exception):
+    """The delivery is refused: nothing is stored. ``status`` is 400 (malformed) or 401 (signature)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class WebhookSource(Protocol):
+    """A connector's webhook receiver logic; the daemon owns HTTP, storage and the queue."""
+
+    def receive(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent | Handshake:
+        """Verify the raw body and headers, then parse; raise :class:`WebhookRejected` if bad."""
+        ...
+
+    def register(self, url: str, objects: Sequence[str]) -> list[str]:
+        """Make sure the outside system calls ``url`` for events on ``objects``; create only what
+        is missing and return a line per endpoint created (empty: all were there)."""
+        ...
+
+
+class WebhookSourceFactory(Protocol):
+    def __call__(self, connector: Connector, secrets: TokenStore) -> WebhookSource: ...
+
+
+def webhook_source_types() -> dict[str, Any]:
+    """Installed webhook sources, by connector type."""
+    return {ep.name: ep for ep in entry_points(group="syncengine.webhook_sources")}
