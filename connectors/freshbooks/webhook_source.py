@@ -56,7 +56,7 @@ class FreshBooksWebhookSource:
             # Confirmed through the API: a forged handshake names no callback of ours and fails there.
             verify_callback(self.connector, delivery.object_id, delivery.verifier)
             with self.secrets.token_lock(self._slot) as slot:
-                verifiers = dict((slot.value() or {}).get("verifiers") or {})
+                verifiers = dict((slot.value or {}).get("verifiers") or {})
                 verifiers[delivery.object_id] = delivery.verifier
                 slot.save({"verifiers": verifiers})
             return Handshake(f"callback {delivery.object_id} verified")

@@ -90,7 +90,7 @@ class StripeWebhookSource:
         params = [("url", url), *(("enabled_events[]", t) for t in wanted)]
         created = rest.call("POST", _ENDPOINTS, obj="webhook_endpoints", params=params)
         with self.secrets.token_lock(self._slot) as slot:
-            secrets = dict((slot.value() or {}).get("secrets") or {})
+            secrets = dict((slot.value or {}).get("secrets") or {})
             secrets[str(created["id"])] = str(created["secret"])
             slot.save({"secrets": secrets})
         # verified: read back, it must be there, enabled, at our URL

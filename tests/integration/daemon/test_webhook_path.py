@@ -1,0 +1,87 @@
+"""FreshBooks -> webhook -> keyed sync -> CSV, with the schedule a year away; what the inbox refuses."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connectors.freshbooks.webhooks import sign
+
+from .conftest import Running, wait_until
+
+
+def _events(r: Running) -> list[tuple[str, str]]:
+    with r.daemon.ledger.engine.connect() as conn:
+        return [(row.source, row.event_id) for row in conn.execute(sa.text("SELECT source, event_id FROM webhook_events"))]
+
+
+def _client(r: Running, email: str) -> str:
+    made = r.api("POST", "users/clients", json={"client": {"email": email, "fname": "First", "lname": "L"}})
+    assert made.status_code == 200, made.text
+    return str(made.json()["response"]["result"]["client"]["id"])
+
+
+def test_an_edit_in_freshbooks_reaches_the_csv_through_the_webhook(running: Running) -> None:
+    r = running
+    assert r.daemon.next_runs()["books-sheet"].year > 2000  # scheduled, but not before the test ends
+    assert not r.csv
+    client_id = _client(r, "hook@x.io")
+    wait_until(lambda: r.csv.get("hook@x.io"), what="the created client in the CSV")
+    r.api("PUT", f"users/clients/{client_id}", json={"client": {"fname": "Edited"}})
+    wait_until(lambda: r.csv.get("hook@x.io", {}).get("first_name") == "Edited", what="the edit in the CSV")
+    assert set(r.csv) == {"hook@x.io"}  # only the record the webhooks named, no full run
+    runs = r.daemon.ledger.recent_runs(pipeline="books-sheet")
+    assert runs and all(run.status == "ok" for run in runs)
+
+
+def _signed(r: Running, fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    verifiers = r.daemon.ledger.load_token("webhook:books")["verifiers"]
+    verifier = next(iter(verifiers.values()))
+    body = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+    return body, {"X-FreshBooks-Hmac-SHA256": sign(fields, verifier),
+                  "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_duplicate_bad_signature_and_garbage_have_no_effect(running: Running) -> None:
+    r = running
+    client_id = _client(r, "dup@x.io")
+    wait_until(lambda: ("books", "clients", client_id) in r.synced, what="the client's keyed sync")
+    r.sb.sandbox.webhooks.wait_idle()
+    before_events, before_synced = len(_events(r)), len(r.synced)
+    fields = {"name": "client.update", "object_id": client_id, "account_id": r.sb.account_id,
+              "business_id": str(r.sb.business_id), "identity_id": "1", "user_id": "1"}
+    body, headers = _signed(r, fields)
+    url = f"{r.url}/webhooks/books"
+    first = r.http.post(url, content=body, headers=headers)
+    again = r.http.post(url, content=body, headers=headers)
+    assert first.status_code == 200 and first.json()["stored"] is True
+    assert again.status_code == 200 and again.json()["stored"] is False
+    forged = r.http.post(url, content=body, headers={**headers, "X-FreshBooks-Hmac-SHA256": "AAAA"})
+    unsigned = r.http.post(url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    garbage = r.http.post(url, content=b"\\xff\\xfe{not a form", headers=headers)
+    huge = r.http.post(url, content=b"a=" + b"x" * (r.daemon.config.daemon.max_body_bytes + 1), headers=headers)
+    assert (forged.status_code, unsigned.status_code, garbage.status_code, huge.status_code) == (401, 401, 400, 413)
+    wait_until(lambda: len(r.synced) > before_synced, what="the keyed sync")
+    r.daemon.queue.stop()  # drain finished: nothing else may arrive after this
+    assert len(_events(r)) == before_events + 1
+    assert r.synced[before_synced:] == [("books", "clients", client_id)]
+    received = r.daemon.metrics.webhook_events
+    assert received.labels("books", "duplicate")._value.get() == 1
+    assert received.labels("books", "rejected")._value.get() == 4
+
+
+def test_deliveries_out_of_order_end_with_what_freshbooks_holds(running: Running) -> None:
+    r = running
+    client_id = _client(r, "order@x.io")
+    wait_until(lambda: r.csv.get("order@x.io"), what="the client in the CSV")
+    r.sb.sandbox.webhooks.wait_idle()
+    r.api("PUT", f"users/clients/{client_id}", json={"client": {"fname": "Second"}})
+    r.api("PUT", f"users/clients/{client_id}", json={"client": {"fname": "Third"}})
+    # a stale 'create' delivered after the updates: the record is refetched, so it cannot undo them
+    stale = {"name": "client.create", "object_id": client_id, "account_id": r.sb.account_id,
+             "business_id": str(r.sb.business_id), "identity_id": "1", "user_id": "1"}
+    body, headers = _signed(r, stale)
+    assert r.http.post(f"{r.url}/webhooks/books", content=body, headers=headers).status_code == 200
+    r.sb.sandbox.webhooks.wait_idle()
+    wait_until(lambda: r.csv.get("order@x.io", {}).get("first_name") == "Third", what="the last edit")
+    r.daemon.queue.stop()
+    assert r.csv["order@x.io"]["first_name"] == "Third"
