@@ -2,8 +2,7 @@
 ``stripe`` library (300 s tolerance, so a replayed old delivery is refused), the event id as the
 identity, and the object the event names refetched by the keyed sync. An event type no object
 listens to is stored and answered 2xx with no effect. Endpoint secrets (``whsec_...``, shown only
-when an endpoint is created) are kept in the ledger's token store; ``webhook_secret`` in the
-connector's options adds one made elsewhere.
+when an endpoint is created) are kept in the ledger's token store.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import stripe
 from connectors.stripe.connector import StripeConnector
 from connectors.stripe.resources import OBJECTS
 from syncengine.connector import Connector
+from syncengine.rest.encode import Form
 from syncengine.tokens import TokenStore
 from syncengine.webhooks import RecordRef, WebhookEvent, WebhookRejected, WebhookSource
 
@@ -87,8 +87,8 @@ class StripeWebhookSource:
             if endpoint.get("url") == url and ("*" in enabled or set(wanted) <= enabled) \
                     and str(endpoint.get("id")) in known and endpoint.get("status", "enabled") == "enabled":
                 return []
-        params = [("url", url), *(("enabled_events[]", t) for t in wanted)]
-        created = rest.call("POST", _ENDPOINTS, obj="webhook_endpoints", params=params)
+        created = rest.call("POST", _ENDPOINTS, obj="webhook_endpoints", body={"url": url, "enabled_events": wanted},
+                            encoding=Form())
         with self.secrets.token_lock(self._slot) as slot:
             secrets = dict((slot.value or {}).get("secrets") or {})
             secrets[str(created["id"])] = str(created["secret"])
@@ -116,5 +116,4 @@ def _pages(rest: Any) -> list[list[Mapping[str, Any]]]:
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:
     if not isinstance(connector, StripeConnector):
         raise TypeError(f"not a Stripe connector: {connector!r}")
-    extra = getattr(connector.options, "webhook_secret", None)
-    return StripeWebhookSource(connector, secrets, extra)
+    return StripeWebhookSource(connector, secrets)

@@ -49,9 +49,10 @@ def free_port() -> int:
 def write_config(root: Path, sb: SandboxServer, port: int, schedule: str = FAR_SCHEDULE,
                  ledger_url: str | None = None) -> Path:
     (root / "mapping.yaml").write_text(MAPPING)
+    ledger_url = ledger_url or f"sqlite:///{root / 'ledger.db'}"
     path = root / "config.yaml"
     path.write_text(f"""\
-ledger: "{ledger_url or f'sqlite:///{root / "ledger.db"}'}"
+ledger: "{ledger_url}"
 daemon:
   public_url: "http://127.0.0.1:{port}"
   port: {port}
@@ -78,7 +79,7 @@ pipelines:
     mapping: mapping.yaml
     schedule: "{schedule}"
 """)
-    ledger = Ledger.open(load_config(path).ledger_url)
+    ledger = Ledger.open(ledger_url)
     ledger.save_token("freshbooks", normalize_token_response(sb.issue_tokens(ttl=400 * 86400), now=time.time()))
     ledger.close()
     return path
