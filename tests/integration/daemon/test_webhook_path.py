@@ -11,7 +11,8 @@ from .conftest import Running, wait_until
 
 def _events(r: Running) -> list[tuple[str, str]]:
     with r.daemon.ledger.engine.connect() as conn:
-        return [(row.source, row.event_id) for row in conn.execute(sa.text("SELECT source, event_id FROM webhook_events"))]
+        rows = conn.execute(sa.text("SELECT source, event_id FROM webhook_events"))
+        return [(row.source, row.event_id) for row in rows]
 
 
 def _client(r: Running, email: str) -> str:
