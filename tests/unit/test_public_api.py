@@ -77,6 +77,7 @@ PUBLIC = {
         "Config",
         "ConnectorConfig",
         "ConnectorFactory",
+        "DaemonSettings",
         "PipelineConfig",
         "Safety",
         "connector_types",
