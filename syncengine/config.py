@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging")
+_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging", "workers")
 _PIPELINE_KEYS = ("name", "left", "right", "mapping", "schedule", "description")
 _SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
 DEFAULT_LEDGER = "sqlite:///syncengine.db"
@@ -90,6 +90,8 @@ class Config:
     pipelines: dict[str, PipelineConfig]
     safety: Safety
     source: YamlSource
+    #: the raw ``workers:`` section (checked by :mod:`syncengine.workers.settings`).
+    workers: dict[str, Any] = field(default_factory=dict)
     _built: dict[str, Connector] = field(default_factory=dict)
 
     @property
@@ -303,4 +305,6 @@ def load_config(path: str | Path) -> Config:
 
     if errors:
         raise ConfigErrors(errors)
-    return Config(path, ledger_url, connectors, pipelines, safety, source)
+    workers = _expand(data.get("workers") or {})
+    return Config(path, ledger_url, connectors, pipelines, safety, source,
+                  workers if isinstance(workers, dict) else {"": workers})
