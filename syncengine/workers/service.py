@@ -54,7 +54,7 @@ async def _serve(config: Config, settings: WorkerSettings, concurrency: int, que
         worker = procrastinate_worker.Worker(
             app=app, queues=queues, concurrency=concurrency, name=f"{socket.gethostname()}:{os.getpid()}",
             install_signal_handlers=False, update_heartbeat_interval=settings.heartbeat_seconds,
-            stalled_worker_timeout=settings.stalled_after_seconds, fetch_job_polling_interval=1.0,
+            stalled_worker_timeout=settings.stalled_after_seconds, fetch_job_polling_interval=settings.poll_seconds,
         )
         loop = asyncio.get_running_loop()
 

@@ -7,6 +7,7 @@
       heartbeat_seconds: 10        # how often a worker says it is alive
       stalled_after_seconds: 30    # a worker silent this long is dead: its jobs are retried
       stalled_check: 1m            # how often a worker looks for such jobs (interval or cron line)
+      poll_seconds: 0.5            # how often an idle worker asks for work it was not notified of
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from syncengine.workers.schedule import ScheduleError, to_cron
 
 __all__ = ["WorkerSettings", "worker_settings"]
 
-_KEYS = ("database", "concurrency", "queues", "heartbeat_seconds", "stalled_after_seconds", "stalled_check")
+_KEYS = ("database", "concurrency", "queues", "heartbeat_seconds", "stalled_after_seconds", "stalled_check",
+         "poll_seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ class WorkerSettings:
     heartbeat_seconds: float = 10.0
     stalled_after_seconds: float = 30.0
     stalled_check: str = "* * * * *"
+    #: a job waiting behind a pipeline's lock is not announced when the lock frees (procrastinate
+    #: notifies only new jobs), so idle workers poll this often.
+    poll_seconds: float = 0.5
 
     @property
     def queues(self) -> list[str]:
@@ -72,7 +77,7 @@ def worker_settings(config: Config) -> WorkerSettings:
         errors.append(config.error("workers.concurrency must be a whole number >= 1", (*loc, "concurrency")))
         concurrency = defaults.concurrency
     numbers: dict[str, float] = {}
-    for key in ("heartbeat_seconds", "stalled_after_seconds"):
+    for key in ("heartbeat_seconds", "stalled_after_seconds", "poll_seconds"):
         value = raw.get(key, getattr(defaults, key))
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             errors.append(config.error(f"workers.{key} must be a number of seconds > 0", (*loc, key)))
@@ -96,5 +101,5 @@ def worker_settings(config: Config) -> WorkerSettings:
     return WorkerSettings(
         database, concurrency, str(queues.get("pipelines", defaults.pipeline_queue)),
         str(queues.get("realtime", defaults.realtime_queue)), numbers["heartbeat_seconds"],
-        numbers["stalled_after_seconds"], stalled_check,
+        numbers["stalled_after_seconds"], stalled_check, numbers["poll_seconds"],
     )
