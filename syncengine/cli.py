@@ -37,6 +37,7 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(__import__("syncengine.secrets_cli").secrets_cli.secrets_app, name="secrets")
 app.command("daemon")(__import__("syncengine.daemon.cli").daemon.cli.daemon)
+app.command("worker")(__import__("syncengine.workers.cli").workers.cli.worker)
 
 # Piped output (logs, CI) gets 120 columns rather than rich's 80, so tables keep their names whole.
 out = Console(width=None if sys.stdout.isatty() else 120)

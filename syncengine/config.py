@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging", "daemon")
+_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging", "daemon", "workers")
 _DAEMON_KEYS = ("public_url", "host", "port", "max_body_bytes", "register")
 _PIPELINE_KEYS = ("name", "left", "right", "mapping", "schedule", "description")
 _SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
@@ -106,6 +106,8 @@ class Config:
     safety: Safety
     source: YamlSource
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    #: the raw ``workers:`` section (checked by :mod:`syncengine.workers.settings`).
+    workers: dict[str, Any] = field(default_factory=dict)
     _built: dict[str, Connector] = field(default_factory=dict)
 
     @property
@@ -349,4 +351,6 @@ def load_config(path: str | Path) -> Config:
 
     if errors:
         raise ConfigErrors(errors)
-    return Config(path, ledger_url, connectors, pipelines, safety, source, daemon)
+    workers = _expand(data.get("workers") or {})
+    return Config(path, ledger_url, connectors, pipelines, safety, source, daemon,
+                  workers if isinstance(workers, dict) else {"": workers})

@@ -1,0 +1,135 @@
+"""`syncengine worker` on procrastinate: three processes, two scheduled pipelines, one killed.
+
+Each pipeline copies SQLite rows to another SQLite file; the ledger and procrastinate's jobs
+share one PostgreSQL database made for the test. The expected rows are known (what was written
+on the left), and the ledger's run history says whether two runs of a pipeline ever overlapped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncengine.config import load_config
+from syncengine.workers.queue import JobQueue
+from syncengine.workers.settings import worker_settings
+from tests.integration.workers.cluster import Cluster, row, scratch_database
+
+pytestmark = pytest.mark.xdist_group("pg")
+
+FAST = ("  heartbeat_seconds: 0.5\n  stalled_after_seconds: 2\n  stalled_check: 1s\n  concurrency: 2\n")
+ROWS = 1500
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    with scratch_database() as url:
+        yield url
+
+
+def _shape(rows: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {key: (r["email"], r["first_name"], r["last_name"], Decimal(str(r["balance"]))) for key, r in rows.items()}
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_three_workers_never_overlap_a_pipeline_and_a_killed_workers_run_finishes_elsewhere(
+        tmp_path: Path, database: str) -> None:
+    cluster = Cluster(tmp_path, database, {"alpha": "1s", "beta": "1s"}, FAST)
+    try:
+        expected = {name: _shape(cluster.load_left(name, ROWS)) for name in ("alpha", "beta")}
+        for _ in range(3):
+            cluster.start_worker()
+
+        # A first run of alpha is under way: find the worker holding its ledger lease, kill -9 it.
+        def holder() -> int | None:
+            rows = cluster.query("SELECT owner FROM leases WHERE name = 'pipeline:alpha'")
+            running = [r for r in cluster.runs("alpha") if r.status == "running"]
+            if not rows or not running:
+                return None
+            return int(rows[0].owner.split(" ", 1)[0].rsplit(":", 1)[1])
+
+        cluster.wait_for("a run of alpha", lambda: holder() is not None)
+        victim = holder()
+        assert victim in {p.pid for p in cluster.procs}
+        os.kill(victim, signal.SIGKILL)
+        killed_at = datetime.now(UTC)
+        next(p for p in cluster.procs if p.pid == victim).wait()
+        killed_run = next(r for r in cluster.runs("alpha") if r.status == "running")
+
+        # Its job stays 'doing' and holds alpha's lock until the stalled-job check gives it back:
+        # so any later ok run of alpha proves the recovery.
+        def converged() -> bool:
+            return all(
+                _shape(cluster.stores[name][1].rows()) == expected[name]
+                and any(r.status == "ok" and _utc(r.started_at) > killed_at for r in cluster.runs(name))
+                for name in ("alpha", "beta"))
+
+        cluster.wait_for("both pipelines converged after the kill", converged, timeout=45)
+        codes = cluster.stop_all()
+        assert codes == [0, 0], cluster.logs()
+
+        for name in ("alpha", "beta"):
+            right = cluster.stores[name][1]
+            all_rows = right.all_rows()
+            assert len(all_rows) == ROWS and len({r["id"] for r in all_rows}) == ROWS  # no duplicates
+            assert _shape(right.rows()) == expected[name]
+            assert _shape(cluster.stores[name][0].rows()) == expected[name]  # the left side untouched
+            runs = cluster.runs(name)
+            assert len(runs) >= 2
+            for before, after in pairwise(runs):
+                end = _utc(before.finished_at) if before.finished_at else killed_at
+                assert end <= _utc(after.started_at), (name, before, after)  # never two at once
+        stranded = [r for r in cluster.runs("alpha") if r.finished_at is None]
+        assert [r.id for r in stranded] == [killed_run.id]  # only the killed one never finished
+        # The killed worker's job was given back by the stalled-job check, not left 'doing'.
+        assert cluster.query("SELECT id FROM procrastinate_jobs WHERE status = 'doing'") == []
+        retried = cluster.query(
+            "SELECT count(*) AS n FROM procrastinate_events WHERE type IN ('retried', 'failed') "
+            "AND job_id IN (SELECT id FROM procrastinate_jobs WHERE task_name = 'syncengine.run_pipeline')")
+        assert retried[0].n >= 1
+    finally:
+        cluster.close()
+
+
+def test_a_burst_of_keyed_syncs_on_one_record_is_one_job_and_the_record_arrives(
+        tmp_path: Path, database: str) -> None:
+    cluster = Cluster(tmp_path, database, {"gamma": None}, FAST)
+    try:
+        left, right = cluster.stores["gamma"]
+        left.insert(row(1))
+        left.insert(row(2))
+        settings = worker_settings(load_config(cluster.config))
+        from syncengine.workers.service import ensure_schema
+
+        assert ensure_schema(settings, database) is True
+        assert ensure_schema(settings, database) is False  # once only
+        with JobQueue(settings) as queue:
+            burst = [queue.enqueue_keyed_sync("gamma", "gamma_left", "clients", ["r1"])[0] for _ in range(25)]
+            other = queue.enqueue_keyed_sync("gamma", "gamma_left", "clients", ["r2", "r2"])
+        assert burst[0] is not None and burst[1:] == [None] * 24  # coalesced into the first
+        assert len(other) == 1 and other[0] is not None
+        jobs = cluster.query("SELECT task_name, status, queueing_lock FROM procrastinate_jobs ORDER BY id")
+        assert [(j.task_name, j.queueing_lock) for j in jobs] == [
+            ("syncengine.keyed_sync", "keyed:gamma:gamma_left:clients:r1"),
+            ("syncengine.keyed_sync", "keyed:gamma:gamma_left:clients:r2")]
+
+        cluster.start_worker("--concurrency", "1")
+        cluster.wait_for("both records written on the right", lambda: set(right.rows()) == {"r1", "r2"})
+        cluster.wait_for("jobs finished", lambda: all(
+            j.status == "succeeded" for j in cluster.query("SELECT status FROM procrastinate_jobs")))
+        assert _shape(right.rows()) == _shape({"r1": row(1), "r2": row(2)})
+        assert [r.mode for r in cluster.runs("gamma")] == ["keyed", "keyed"]  # one run per record, no more
+        assert cluster.stop_all() == [0]
+    finally:
+        cluster.close()
