@@ -232,7 +232,7 @@ class Applier:
                     p.error = f"{side} {result.op.kind} failed: {result.error}"
                     p.uncertain[side] = _uncertain(result.error)
                     if isinstance(result.error, NeedsDecisionError):
-                        p.parked = f"{side} refused: {result.error}"
+                        p.parked = f"{side} refused: {result.error.message}"
         self._commit(planned)
 
     def _learn_planned(self, work: Work, side: Side) -> None:
@@ -432,7 +432,7 @@ class Applier:
         right = work.seen("right")
         left_common = dict(left.common) if left and left.common is not None else dict(work.merged or {})
         right_common = dict(right.common) if right and right.common is not None else dict(work.merged or {})
-        name = f"refused: {reason}"
+        name = reason
         diff = {name: encode_value({"base": None, "left": None, "right": reason})}
         tx.open_conflict(self.pipeline, self.pair.name, left_key, right_key,
                          dict(work.link.common) if work.link else None, left_common, right_common, diff, [name])
