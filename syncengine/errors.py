@@ -83,6 +83,12 @@ class ValidationError(ConnectorError):
     """The outside system rejected the record's data; ``field`` names the culprit where known."""
 
 
+class NeedsDecisionError(ValidationError):
+    """The target refused the record under a rule only a person can settle (a payment in another
+    currency than its invoice). The engine parks it as a conflict with this reason: nothing is
+    written, nothing converted, nothing dropped."""
+
+
 class ConflictError(ConnectorError):
     """The outside system refused because of a concurrent change (HTTP 409 and the like)."""
 

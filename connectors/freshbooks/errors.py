@@ -19,6 +19,7 @@ from syncengine.errors import (
     AuthError,
     ConflictError,
     ConnectorError,
+    NeedsDecisionError,
     NotFoundError,
     TransientError,
     UnsupportedError,
@@ -97,6 +98,9 @@ def parse_error(response: httpx.Response) -> ErrorDetail | None:
     if detail is not None and detail.kind is NotFoundError and response.status_code in (400, 422):
         # 1011/1012 on a write's *body* (an invoice's unknown customerid) is bad data, not a missing record
         return ErrorDetail(detail.message, detail.code, detail.field, ValidationError)
+    if detail is not None and detail.kind is ValidationError and "currency must match" in detail.message.lower():
+        # a payment (or line) in another currency than its invoice: never converted, a person decides
+        return ErrorDetail(detail.message, detail.code, detail.field, NeedsDecisionError)
     if detail is not None and response.status_code in (405, 501):
         # a method the endpoint does not have (sent with errno 1003 "access denied") is not an auth problem
         return ErrorDetail(detail.message, detail.code, detail.field, UnsupportedError)

@@ -479,7 +479,8 @@ class StripeConnector(BaseConnector):
             self.rest.create(items, body, headers=self._headers(idempotency_key, f"line-{index}"))
 
     def _move_status(self, o: StripeObject, key: str, current: str, wanted: str, idempotency_key: str) -> None:
-        if wanted == current:
+        if wanted == current or (wanted == "open" and current == "paid"):
+            # A paid invoice was open; it got paid in Stripe, and its payments carry that back.
             return
         steps = {
             ("draft", "open"): ["finalize"],

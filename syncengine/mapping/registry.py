@@ -2,7 +2,8 @@
 
 Accepted shapes (all may be mixed in a list, which is a chain applied in order):
 ``upper`` · ``{default: USD}`` · ``{map: {...}, default: draft}`` · ``{money: {right: minor, ...}}``
-· ``{ref: clients}`` · ``{date: {...}}`` · ``{datetime: {...}}``. A transform's own options sit
+· ``{ref: clients}`` · ``{date: {...}}`` · ``{datetime: {...}}``
+· ``{items: {fields: [{left: name, right: description}]}}``. A transform's own options sit
 next to its key (only ``map`` has one: ``default``).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from syncengine.mapping.dates import build_date, build_datetime
 from syncengine.mapping.diagnostics import did_you_mean, one_of
+from syncengine.mapping.items import build_items
 from syncengine.mapping.money import build_money
 from syncengine.mapping.refs import build_ref
 from syncengine.mapping.transforms import (
@@ -76,6 +78,7 @@ TRANSFORMS: dict[str, tuple[Factory, frozenset[str]]] = {
     "date": (build_date, frozenset()),
     "datetime": (build_datetime, frozenset()),
     "ref": (build_ref, frozenset()),
+    "items": (build_items, frozenset()),
 }
 
 

@@ -128,6 +128,11 @@ class Transform:
         """Other paths of that side's record this transform reads (checked against the spec)."""
         return ()
 
+    def item_paths(self, side: Side) -> tuple[str, ...]:
+        """Paths inside each item of an array field this transform maps (checked against the
+        array's item spec); only ``items`` has any."""
+        return ()
+
     def extra_writes(self, side: Side) -> tuple[str, ...]:
         """Paths this transform wants written alongside its field on that side (a money field's
         currency), when no other field maps them."""

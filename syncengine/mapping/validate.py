@@ -258,6 +258,25 @@ def _check_field(
                         f"{_suggest_path(specs[side], path)} ({transform.name} reads it on the {side})",
                     )
                     ok = False
+            for sub in transform.item_paths(side):
+                array = field_specs[side]
+                if array is not None and array.type != "array" and not array.accepts_any_child():
+                    problems.add(
+                        (*floc, "transform"),
+                        f"items maps each item of a list, but {getattr(entry, side)!r} on "
+                        f"{specs[side].name} is {array.type}",
+                    )
+                    ok = False
+                    break
+                if array is not None and specs[side].field_at(f"{getattr(entry, side)}.{sub}") is None:
+                    known = ", ".join(array.fields)
+                    problems.add(
+                        (*floc, "transform"),
+                        f"unknown item field {sub!r} in {getattr(entry, side)!r} on {specs[side].name} "
+                        f"({side})",
+                        hint=f"each item has: {known}" if known else None,
+                    )
+                    ok = False
             for path in transform.extra_writes(side):
                 spec_at = specs[side].field_at(path)
                 if spec_at is not None and spec_at.read_only:

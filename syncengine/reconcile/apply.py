@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from syncengine.connector import Connector, WriteOp, WriteResult
-from syncengine.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
+from syncengine.errors import ConnectorError, NeedsDecisionError, NotFoundError, RateLimitedError, TransientError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import Action, PairReport, field_diff
 from syncengine.reconcile.merge import Side, other_side
@@ -106,6 +106,8 @@ class _Planned:
     #: per side, whether a failed write may still have happened (a timeout, a dropped connection).
     uncertain: dict[Side, bool] = field(default_factory=dict)
     error: str | None = None
+    #: the reason a target refused the record for a person to settle (parked, not retried blindly).
+    parked: str | None = None
 
 
 class Applier:
@@ -229,6 +231,8 @@ class Applier:
                 ):
                     p.error = f"{side} {result.op.kind} failed: {result.error}"
                     p.uncertain[side] = _uncertain(result.error)
+                    if isinstance(result.error, NeedsDecisionError):
+                        p.parked = f"{side} refused: {result.error.message}"
         self._commit(planned)
 
     def _learn_planned(self, work: Work, side: Side) -> None:
@@ -323,9 +327,16 @@ class Applier:
         applied_conflicts: list[int] = []
         learned: list[tuple[str, str]] = []
         follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]] = []
+        parked: list[_Planned] = []
         for item in planned:
             work = item.work
             source = work.source
+            if item.parked is not None:
+                refused.update(item.intent_ids.values())
+                parked.append(item)
+                if source is not None:  # looked at again next run: settled once the data is fixed
+                    failures[source.side][source.key] = item.parked
+                continue
             if item.error is not None:
                 for side, intent_id in item.intent_ids.items():
                     result = item.results.get(side)
@@ -400,10 +411,31 @@ class Applier:
                     tx.record_failures(self.pipeline, self.pair.name, side, failures[side])
             for conflict_id in applied_conflicts:
                 tx.mark_conflict_applied(conflict_id)
+            for item in parked:
+                self._park_refused(tx, item)
         for left_key, right_key in learned:
             self.refs.learn(self.pair.name, left_key, right_key)
         if follow_ups:
             self._apply_write_backs(follow_ups)
+
+    def _park_refused(self, tx: Any, item: _Planned) -> None:
+        """A record the target refused for a person to settle: a conflict naming the reason
+        (``syncengine conflicts list``), counted in the run. A record that has no key on one side
+        yet (a payment never created) is parked under ``<none: ...>`` for that side; the next run
+        refreshes the same conflict rather than adding one."""
+        work = item.work
+        reason = (item.parked or "").replace(",", ";")
+        left_key = work.left_key or f"<none: right {work.right_key}>"
+        right_key = work.right_key or f"<none: left {work.left_key}>"
+        self.report.add(Action("conflict", None, work.left_key, work.right_key, note=reason))
+        left = work.seen("left")
+        right = work.seen("right")
+        left_common = dict(left.common) if left and left.common is not None else dict(work.merged or {})
+        right_common = dict(right.common) if right and right.common is not None else dict(work.merged or {})
+        name = reason
+        diff = {name: encode_value({"base": None, "left": None, "right": reason})}
+        tx.open_conflict(self.pipeline, self.pair.name, left_key, right_key,
+                         dict(work.link.common) if work.link else None, left_common, right_common, diff, [name])
 
     def _apply_write_backs(
         self, follow_ups: list[tuple[str, str, str | None, str | None, Side, dict[str, Any], dict[str, Any]]]
