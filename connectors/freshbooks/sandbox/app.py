@@ -92,6 +92,10 @@ ROUTES = [
 ]
 
 
+#: google.rpc codes the new-style accounting errors carry (reference §1.8: 404 -> 5, 401 -> 16)
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 422: 3, 429: 8, 500: 13, 503: 14}
+
+
 def error_response(path: str, err: ApiError, variants: Variants | None = None) -> JSONResponse:
     """``err`` in the path family's shape, as the open variants (status, shape, header) have it."""
     family = family_of(path)
@@ -105,9 +109,11 @@ def error_response(path: str, err: ApiError, variants: Variants | None = None) -
             status = 400
         shape = variants.value("error_shape")
         if shape == "code_details" and status >= 400:
-            body = {"code": err.errno, "message": err.message,
-                    "details": [{"field": err.field, "value": None if err.value is None else str(err.value),
-                                 "object": err.object, "errno": err.errno}]}
+            body = {"code": GRPC_CODES.get(status, 2), "message": f"Request failed with status_code: {status}",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": str(err.errno),
+                                 "domain": "accounting.api.freshbooks.com",
+                                 "metadata": {"object": err.object, "message": err.message, "field": err.field,
+                                              "value": None if err.value is None else str(err.value)}}]}
         elif shape == "http200_error" and status in (400, 404, 422):
             status = 200
     return JSONResponse(body, status_code=status, headers=headers or None)

@@ -84,7 +84,8 @@ def test_error_shapes(sb: SandboxServer, http: httpx.Client) -> None:
     path = accounting(sb, "invoices/invoices")
     sb.set_variants(error_shape="code_details")
     answer = http.post(path, json={"invoice": {}})
-    assert answer.json()["code"] == 1001 and answer.json()["details"][0]["field"] == "customerid"
+    detail = answer.json()["details"][0]
+    assert answer.json()["code"] == 3 and detail["reason"] == "1001" and detail["metadata"]["field"] == "customerid"
     sb.set_variants(error_shape="http200_error")
     answer = http.post(path, json={"invoice": {}})
     assert answer.status_code == 200 and answer.json()["response"]["errors"][0]["errno"] == 1001
