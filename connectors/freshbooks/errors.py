@@ -112,7 +112,7 @@ def parse_error(response: httpx.Response) -> ErrorDetail | None:
     if detail is not None and detail.kind is NotFoundError and response.status_code == 200:
         # an error inside an HTTP 200 (error_shape variant): missing only if it names the record addressed
         value = _error_value(response)
-        if value is None or not response.request.url.path.rstrip("/").endswith(f"/{value}"):
+        if value is not None and not response.request.url.path.rstrip("/").endswith(f"/{value}"):
             return ErrorDetail(detail.message, detail.code, detail.field, ValidationError)
     if detail is not None and response.status_code in (405, 501):
         # a method the endpoint does not have (sent with errno 1003 "access denied") is not an auth problem
