@@ -406,12 +406,13 @@ def sandbox_freshbooks(
     state: Annotated[Path | None, typer.Option(help="Keep state in this file between runs.")] = None,
     token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
     requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
+    variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
 ) -> None:
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
-    from connectors.freshbooks.sandbox import run_sandbox
+    from connectors.freshbooks.sandbox.cli import start_sandbox
 
-    run_sandbox(port=port, seed=seed, state_file=str(state) if state else None, token_ttl=token_ttl,
-                requests_per_minute=requests_per_minute)
+    start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
+                  requests_per_minute=requests_per_minute, variants=variant or [])
 
 
 sandbox_app.command("stripe")(__import__("connectors.stripe.sandbox.cli", fromlist=["sandbox_stripe"]).sandbox_stripe)

@@ -17,6 +17,7 @@ the change filters, the two delete passes and the write rules:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from difflib import get_close_matches
@@ -48,6 +49,8 @@ __all__ = ["CONFIG_KEYS", "FreshBooksConnector"]
 
 _log = structlog.get_logger("syncengine.connectors.freshbooks")
 
+#: FreshBooks' rate limit is per minute and its 429 carries no documented Retry-After: wait a window.
+RATE_LIMIT_WINDOW = 60.0
 REAUTHORIZE = "run `syncengine auth freshbooks` to authorize again"
 
 #: ``updated_since`` look-back for project-like objects (clock skew, same-second writes).
@@ -99,6 +102,7 @@ class FreshBooksConnector(BaseConnector):
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -121,9 +125,10 @@ class FreshBooksConnector(BaseConnector):
             self.base_url,
             auth=self.auth,
             rate_limit=RateLimit.per_minute(rate_limit_per_minute) if rate_limit_per_minute else None,
-            retry=retry or RetryPolicy(),
+            retry=retry or RetryPolicy(rate_limit_window=RATE_LIMIT_WINDOW, deadline=RATE_LIMIT_WINDOW * 3),
             timeout=timeout,
             transport=transport,
+            sleep=sleep,
             user_agent=f"syncengine/0.1 (FreshBooks client_id {client_id})",
         )
         self._business: Business | None = None
@@ -494,6 +499,8 @@ class FreshBooksConnector(BaseConnector):
         body: Any = None
         path = self._path(res.item_path, key)
         wire = self._wire_body(res, data)
+        if "lines" in wire and "lines" in res.includes:
+            wire["lines"] = self._lines_in_place(res, key, wire["lines"])
         if wire:
             body = self._call(obj, "PUT", path, params=self._includes(res), body=self._envelope(res, wire), key=key)
         if vis_state is not None:
@@ -508,6 +515,28 @@ class FreshBooksConnector(BaseConnector):
         if body is None:
             return self._get_one(res, key)
         return self._after_write(res, body, key)
+
+    def _lines_in_place(self, res: Resource, key: str, wanted: Any) -> Any:
+        """Give each line we send the ``lineid`` of a stored line, so an edit updates lines in place.
+
+        FreshBooks does not document whether lines sent without ``lineid`` replace the stored ones
+        or are appended to them (the sandbox's ``lines_without_id`` variant). Sent with ids, both
+        readings agree: a named line is updated, and the stored lines left unnamed are removed.
+        A line that already names a stored id keeps it; the others take the unused ids in order."""
+        if not isinstance(wanted, list):
+            return wanted
+        current = self._get_one(res, key).fields.get("lines") or []
+        stored = [int(line["lineid"]) for line in current if isinstance(line, Mapping) and line.get("lineid")]
+        named = {int(line["lineid"]) for line in wanted
+                 if isinstance(line, Mapping) and str(line.get("lineid") or "").isdigit()}
+        free = iter([i for i in stored if i not in named])
+        out: list[Any] = []
+        for line in wanted:
+            if isinstance(line, Mapping) and not line.get("lineid"):
+                lineid = next(free, None)
+                line = {**line, "lineid": lineid} if lineid is not None else dict(line)
+            out.append(line)
+        return out
 
     def delete(self, obj: str, key: str) -> None:
         res = self._resource(obj, Capability.DELETE)

@@ -92,12 +92,29 @@ def _detail(message: Any, errno: int | None, field: Any = None, *, on_success: b
     )
 
 
+def _error_value(response: httpx.Response) -> str | None:
+    """The ``value`` the first legacy accounting error names (the id that was not found)."""
+    try:
+        body = _mapping(loads(response.content))
+    except ValueError:
+        return None
+    errors = _mapping(body.get("response")).get("errors")
+    first = _mapping(errors[0] if isinstance(errors, list) and errors else None)
+    value = first.get("value")
+    return str(value) if value not in (None, "") else None
+
+
 def parse_error(response: httpx.Response) -> ErrorDetail | None:
     """The error a FreshBooks response reports, or None (a 2xx without errors, or an unknown body)."""
     detail = _parse(response)
     if detail is not None and detail.kind is NotFoundError and response.status_code in (400, 422):
         # 1011/1012 on a write's *body* (an invoice's unknown customerid) is bad data, not a missing record
         return ErrorDetail(detail.message, detail.code, detail.field, ValidationError)
+    if detail is not None and detail.kind is NotFoundError and response.status_code == 200:
+        # an error inside an HTTP 200 (error_shape variant): missing only if it names the record addressed
+        value = _error_value(response)
+        if value is not None and not response.request.url.path.rstrip("/").endswith(f"/{value}"):
+            return ErrorDetail(detail.message, detail.code, detail.field, ValidationError)
     if detail is not None and detail.kind is ValidationError and "currency must match" in detail.message.lower():
         # a payment (or line) in another currency than its invoice: never converted, a person decides
         return ErrorDetail(detail.message, detail.code, detail.field, NeedsDecisionError)

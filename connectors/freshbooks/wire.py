@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from connectors.freshbooks.currency import round_to_minor_unit
 from syncengine.connector import FieldSpec
 from syncengine.records import Money
 
@@ -137,7 +138,8 @@ def decode_fields(
 def encode_value(spec: FieldSpec | None, value: Any, zone: TimeZoneRule) -> Any:
     """One record value in FreshBooks' wire form."""
     if isinstance(value, Money):
-        return {"amount": format(value.amount, "f"), "code": value.currency}
+        amount = round_to_minor_unit(value.amount, value.currency)
+        return {"amount": format(amount, "f"), "code": value.currency}
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):

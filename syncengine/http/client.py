@@ -7,6 +7,9 @@ in tests exactly as in production.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
 
 from syncengine.http.observe import ObservedTransport, current_client_name
@@ -29,15 +32,17 @@ def make_client(
     user_agent: str = DEFAULT_USER_AGENT,
     headers: dict[str, str] | None = None,
     name: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> httpx.Client:
     """An ``httpx.Client`` for one API. Pass a shared :class:`TokenBucket` to share one budget.
 
     ``name`` labels its calls for HTTP observers (metrics); by default the connector being built
-    (:func:`syncengine.http.observe.client_name`), else the API's host."""
+    (:func:`syncengine.http.observe.client_name`), else the API's host. ``sleep`` is how retry
+    waits pass (a test against a sandbox clock advances that clock instead)."""
     limiter = TokenBucket(rate_limit) if isinstance(rate_limit, RateLimit) else rate_limit
     label = name or current_client_name() or httpx.URL(base_url).host or base_url
     observed = ObservedTransport(transport or httpx.HTTPTransport(), label)
-    wrapped = RetryTransport(observed, retry or RetryPolicy(), limiter=limiter)
+    wrapped = RetryTransport(observed, retry or RetryPolicy(), limiter=limiter, sleep=sleep)
     return httpx.Client(
         base_url=base_url,
         auth=auth,

@@ -62,6 +62,9 @@ class RetryPolicy:
     #: ``Stripe-Should-Retry``): ``true`` retries any failure that is safe to replay (a 409 lock
     #: timeout too), ``false`` stops at once. Absent: the status decides.
     retry_hint_header: str | None = None
+    #: a 429 without Retry-After waits this long (the vendor's rate-limit window, e.g. 60 s for a
+    #: per-minute budget) instead of the short backoff, which could run out before a slot frees.
+    rate_limit_window: float | None = None
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**(attempt-1))] (AWS architecture blog)."""
@@ -147,6 +150,8 @@ class RetryTransport(httpx.BaseTransport):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after is not None and retry_after > policy.max_retry_after:
                 return response
+            if retry_after is None and status == 429 and policy.rate_limit_window is not None:
+                retry_after = policy.rate_limit_window
             delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
             if self._clock() + delay > deadline:
                 return response

@@ -6,6 +6,8 @@
 * ``POST /_sandbox/clock`` {"now": iso} or {"advance": seconds} -> {"now": iso}
 * ``POST /_sandbox/budget`` {"requests_per_minute": n | null}
 * ``POST /_sandbox/webhooks`` {max_attempts, backoff, timeout}; ``GET /_sandbox/webhooks`` -> attempts
+* ``GET /_sandbox/variants`` -> each open behaviour: values, default, documented, current;
+  ``POST /_sandbox/variants`` {NAME: VALUE, ...} sets them (400 naming an unknown one)
 * ``GET  /_sandbox/stats``; ``POST /_sandbox/reset`` (fresh seed data; tokens and clock kept)
 """
 
@@ -90,3 +92,14 @@ async def stats(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     sandbox(request).reset()
     return JSONResponse({"reset": True})
+
+
+async def variants(request: Request) -> Response:
+    sb = sandbox(request)
+    if request.method == "POST":
+        body = await _object(request)
+        try:
+            sb.variants.set({str(k): str(v) for k, v in body.items()})
+        except ValueError as exc:
+            raise ApiError(400, 1004, str(exc)) from None
+    return JSONResponse({"variants": sb.variants.to_json()})

@@ -22,6 +22,7 @@ from . import accounting, admin, events, identity, ledger, oauth, projects, repo
 from .connection import drop_connection
 from .errors import ApiError, Family, error_body, family_of, server_error, too_many_requests, unauthorized
 from .runtime import Sandbox
+from .variants import CURRENT, Variants
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -85,18 +86,47 @@ ROUTES = [
     route("/_sandbox/clock", by_method(POST=admin.clock)),
     route("/_sandbox/budget", by_method(POST=admin.budget)),
     route("/_sandbox/webhooks", by_method(GET=admin.webhooks, POST=admin.webhooks)),
+    route("/_sandbox/variants", by_method(GET=admin.variants, POST=admin.variants)),
     route("/_sandbox/stats", by_method(GET=admin.stats)),
     route("/_sandbox/reset", by_method(POST=admin.reset)),
 ]
 
 
-def error_response(path: str, err: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(family_of(path), err), status_code=err.status, headers=err.headers or None)
+#: google.rpc codes the new-style accounting errors carry (reference §1.8: 404 -> 5, 401 -> 16)
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 422: 3, 429: 8, 500: 13, 503: 14}
+
+
+def error_response(path: str, err: ApiError, variants: Variants | None = None) -> JSONResponse:
+    """``err`` in the path family's shape, as the open variants (status, shape, header) have it."""
+    family = family_of(path)
+    status = err.status
+    headers = dict(err.headers or {})
+    if status == 429 and variants is not None and variants.value("retry_after") == "none":
+        headers.pop("Retry-After", None)
+    body = error_body(family, err)
+    if family is Family.ACCOUNTING and variants is not None:
+        if status == 422 and variants.value("validation_status") == "400":
+            status = 400
+        shape = variants.value("error_shape")
+        if shape == "code_details" and status >= 400:
+            body = {"code": GRPC_CODES.get(status, 2), "message": f"Request failed with status_code: {status}",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": str(err.errno),
+                                 "domain": "accounting.api.freshbooks.com",
+                                 "metadata": {"object": err.object, "message": err.message, "field": err.field,
+                                              "value": None if err.value is None else str(err.value)}}]}
+        elif shape == "http200_error" and status in (400, 404, 422):
+            status = 200
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _variants(request: Request) -> Variants:
+    sb: Sandbox = request.app.state.sandbox
+    return sb.variants
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(request.url.path, exc)
+    return error_response(request.url.path, exc, _variants(request))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -107,7 +137,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         err = ApiError(404, 1012, "The requested resource does not exist.", value=request.url.path)
     else:
         err = ApiError(exc.status_code, exc.status_code, str(exc.detail))
-    return error_response(request.url.path, err)
+    return error_response(request.url.path, err, _variants(request))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -132,6 +162,7 @@ class Traffic:
             await self.app(scope, receive, send)
             return
         method: str = scope["method"]
+        CURRENT.set(self.sb.variants)
 
         async def recording_send(message: Message) -> None:
             # Counted before the answer leaves, so a client that has its response sees it in stats.
@@ -162,7 +193,7 @@ class Traffic:
                 if retry_after is not None:
                     problem = too_many_requests(retry_after)
         if problem is not None:
-            await error_response(path, problem)(scope, receive, recording_send)
+            await error_response(path, problem, self.sb.variants)(scope, receive, recording_send)
         else:
             await self.app(scope, receive, recording_send)
 

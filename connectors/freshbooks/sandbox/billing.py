@@ -21,6 +21,7 @@ from .errors import DELETED_RESOURCE, UNKNOWN_RESOURCE, ApiError, invalid
 from .fields import Kind, coerce
 from .money import amount_of, money, to_decimal
 from .store import Book, Record, is_deleted
+from .variants import current
 
 Event = tuple[str, int]
 PAYMENT_TYPES = (
@@ -52,17 +53,31 @@ def client_for(book: Book, customerid: Any, obj: str) -> Record:
     return client
 
 
-def build_lines(raw: Any, currency: str, obj: str, now: str) -> list[Record]:
+def build_lines(raw: Any, currency: str, obj: str, now: str, old: list[Record] | None = None) -> list[Record]:
+    """The lines a write leaves stored: see the ``lines_without_id`` variant for ``old`` lines."""
     if not isinstance(raw, list):
         raise invalid("lines", "Lines must be a list.", None, obj)
+    kept = {int(line["lineid"]): line for line in old or []}
+    append = bool(kept) and current("lines_without_id") == "append"
+    named = [item.get("lineid") for item in raw if isinstance(item, dict) and item.get("lineid")]
     lines: list[Record] = []
-    for number, item in enumerate(raw, start=1):
+    if append and not named:
+        lines = [dict(line) for line in old or []]  # nothing named: the sent lines are added
+    next_id = max(kept, default=0) + 1 if append else 1
+    for item in raw:
         if not isinstance(item, dict):
             raise invalid("lines", "Each line must be an object.", None, obj)
-        line: Record = {"lineid": number, "name": "", "description": "", "qty": "1",
-                        "unit_cost": money(Decimal(0), currency), "taxName1": None, "taxAmount1": None,
-                        "taxName2": None, "taxAmount2": None, "type": 0, "expenseid": 0,
-                        "compounded_tax": False, "updated": now}
+        wanted_id = _line_id(item.get("lineid"))
+        base = kept.get(wanted_id) if append and wanted_id is not None else None
+        number = int(base["lineid"]) if base is not None else next_id
+        if base is None:
+            next_id += 1
+        line: Record = dict(base) if base is not None else {
+            "lineid": number, "name": "", "description": "", "qty": "1",
+            "unit_cost": money(Decimal(0), currency), "taxName1": None, "taxAmount1": None,
+            "taxName2": None, "taxAmount2": None, "type": 0, "expenseid": 0,
+            "compounded_tax": False, "updated": now}
+        line["updated"] = now
         for key, kind in LINE_FIELDS.items():
             if key in item:
                 line[key] = coerce(kind, item[key], key, obj, currency)
@@ -72,6 +87,13 @@ def build_lines(raw: Any, currency: str, obj: str, now: str) -> list[Record]:
         line["amount"] = money(qty * amount_of(line["unit_cost"]), currency)
         lines.append(line)
     return lines
+
+
+def _line_id(raw: Any) -> int | None:
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def line_totals(record: Record) -> tuple[Decimal, Decimal]:
@@ -141,7 +163,8 @@ def derive_invoice(book: Book, record: Record, data: Record, old: Record | None,
         if not record.get("invoice_number"):
             record["invoice_number"] = f"{record['id'] - 100000:07d}"
     if "lines" in data or old is None:
-        record["lines"] = build_lines(data.get("lines", []), record["currency_code"], "invoice", now)
+        record["lines"] = build_lines(data.get("lines", []), record["currency_code"], "invoice", now,
+                                      old.get("lines") if old else None)
     offset = int(record.get("due_offset_days") or 0)
     record["due_date"] = (date.fromisoformat(record["create_date"]) + timedelta(days=offset)).isoformat()
     recompute_document(book, record, "payments")
@@ -159,7 +182,8 @@ def derive_estimate(book: Book, record: Record, data: Record, old: Record | None
         if not record.get("estimate_number"):
             record["estimate_number"] = f"{record['id'] - 30000:07d}"
     if "lines" in data or old is None:
-        record["lines"] = build_lines(data.get("lines", []), record["currency_code"], "estimate", now)
+        record["lines"] = build_lines(data.get("lines", []), record["currency_code"], "estimate", now,
+                                      old.get("lines") if old else None)
     recompute_document(book, record, None)
     return []
 

@@ -8,7 +8,7 @@ for the verified callbacks that subscribe to them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .billing import Event
@@ -19,6 +19,7 @@ from .faults import Faults
 from .oauth import DEFAULT_SCOPES, AppCredentials, issue
 from .stats import Stats
 from .store import Book, Store
+from .variants import Variants
 from .webhooks import WebhookDispatcher
 
 
@@ -27,6 +28,7 @@ class Settings:
     token_ttl: int = 43200
     requests_per_minute: int | None = None
     rng_seed: int = 1
+    variants: dict[str, str] = field(default_factory=dict)
 
 
 class Sandbox:
@@ -40,6 +42,7 @@ class Sandbox:
         self.budget = RequestBudget(clock, settings.requests_per_minute)
         self.stats = Stats()
         self.webhooks = WebhookDispatcher()
+        self.variants = Variants(settings.variants)
         self._reseed = reseed
 
     # -- tokens ---------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ class SandboxServer:
     def __init__(self, seed: int = 100, port: int = 0, token_ttl: int = 43200,
                  requests_per_minute: int | None = None, second_business: bool = False,
                  state_file: str | Path | None = None, rng_seed: int = 1, now: datetime | None = None,
-                 save_interval: float = 5.0) -> None:
+                 save_interval: float = 5.0, variants: dict[str, str] | None = None) -> None:
         self.clock = Clock(now)
         self._seed = seed
         self._rng_seed = rng_seed
@@ -54,7 +54,7 @@ class SandboxServer:
         app_credentials = self._app
         self.sandbox = Sandbox(store, self.clock, app_credentials,
                                Settings(token_ttl=token_ttl, requests_per_minute=requests_per_minute,
-                                        rng_seed=rng_seed), self._fresh_store)
+                                        rng_seed=rng_seed, variants=dict(variants or {})), self._fresh_store)
         self._requested_port = port
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
@@ -196,6 +196,13 @@ class SandboxServer:
         self.sandbox.settings.requests_per_minute = requests_per_minute
         self.sandbox.budget.set(requests_per_minute)
 
+    def set_variants(self, **chosen: str) -> None:
+        """Pick answers for open behaviours (see ``variants.py``); ValueError names a bad one."""
+        self.sandbox.variants.set(chosen)
+
+    def variants(self) -> list[dict[str, Any]]:
+        return self.sandbox.variants.to_json()
+
     def set_webhook_policy(self, max_attempts: int | None = None, backoff: float | None = None,
                            timeout: float | None = None) -> None:
         """Delivery retries: attempts in all, first backoff in seconds (doubling), per-attempt timeout."""
@@ -226,7 +233,8 @@ class SandboxServer:
 
 
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
-                token_ttl: int = 43200, requests_per_minute: int | None = None) -> None:
+                token_ttl: int = 43200, requests_per_minute: int | None = None,
+                variants: dict[str, str] | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then save the state file (if any) and return."""
     if host != HOST:
         raise ValueError("the FreshBooks sandbox only listens on 127.0.0.1")
@@ -240,7 +248,7 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     previous = {sig: signal.signal(sig, request_stop) for sig in signals}
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
-                           state_file=state_file) as server:
+                           state_file=state_file, variants=variants) as server:
             print(f"FreshBooks sandbox on {server.url}  account_id={server.account_id} "
                   f"business_id={server.business_id} client_id={server.client_id}", flush=True)
             stop.wait()

@@ -19,7 +19,7 @@ def test_accounting_not_found_and_validation(sb: SandboxServer, http: httpx.Clie
                                                        "message": "Client not found.", "object": "client",
                                                        "value": "999999"}]}}
     no_customer = http.post(accounting(sb, "invoices/invoices"), json={"invoice": {"create_date": "2026-01-01"}})
-    assert no_customer.status_code == 422
+    assert no_customer.status_code == 400  # validation_status variant default
     error = no_customer.json()["response"]["errors"][0]
     assert (error["errno"], error["field"]) == (1001, "customerid")
     bad_email = http.post(accounting(sb, "users/clients"), json={"client": {"email": "not-an-email"}})
@@ -94,4 +94,4 @@ def test_references_are_checked_when_set_not_on_every_edit(sb: SandboxServer, ht
     edited = http.put(accounting(sb, f"invoices/invoices/{invoice_id}"), json={"invoice": {"notes": "still editable"}})
     assert edited.status_code == 200
     again = http.post(accounting(sb, "invoices/invoices"), json={"invoice": {"customerid": client_id}})
-    assert again.status_code == 422 and again.json()["response"]["errors"][0]["errno"] == 1011
+    assert again.status_code == 400 and again.json()["response"]["errors"][0]["errno"] == 1011

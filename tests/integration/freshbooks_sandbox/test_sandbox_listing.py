@@ -89,7 +89,7 @@ def test_updated_window_uses_eastern_days(sb: SandboxServer, http: httpx.Client)
     assert ids(**{"search[updated_min]": "2026-03-10"}) == {late, noon}
     assert ids(**{"search[updated_max]": "2026-03-10"}).isdisjoint({late, noon})
     bad = http.get(accounting(sb, "users/clients"), params={"search[updated_min]": "yesterday"})
-    assert bad.status_code == 422 and bad.json()["response"]["errors"][0]["field"] == "updated_min"
+    assert bad.status_code == 400 and bad.json()["response"]["errors"][0]["field"] == "updated_min"
 
 
 def test_updates_bump_updated_and_search_filters(sb: SandboxServer, http: httpx.Client) -> None:

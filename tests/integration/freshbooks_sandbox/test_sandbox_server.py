@@ -66,7 +66,7 @@ def test_multi_currency_documents_follow_the_client(sb: SandboxServer, http: htt
     assert invoice["lines"][0]["unit_cost"] == {"amount": "10.00", "code": "CAD"}
     wrong = http.post(accounting(sb, "payments/payments"), json={"payment": {
         "invoiceid": invoice["id"], "amount": {"amount": "5.00", "code": "USD"}}})
-    assert wrong.status_code == 422 and wrong.json()["response"]["errors"][0]["field"] == "amount"
+    assert wrong.status_code == 400 and wrong.json()["response"]["errors"][0]["field"] == "amount"
     http.put(accounting(sb, f"invoices/invoices/{invoice['id']}"), json={"invoice": {"action_mark_as_sent": True}})
     balances = http.get(accounting(sb, f"users/clients/{client_id}"),
                         params=[("include[]", "outstanding_balance"), ("include[]", "draft_balance")])
