@@ -91,3 +91,19 @@ def test_deliveries_out_of_order_end_with_what_freshbooks_holds(running: Running
     wait_until(lambda: r.csv.get("order@x.io", {}).get("first_name") == "Third", what="the last edit")
     r.daemon.queue.stop()
     assert r.csv["order@x.io"]["first_name"] == "Third"
+
+
+def test_healthz_metrics_and_status_page(running: Running) -> None:
+    r = running
+    health = r.http.get(f"{r.url}/healthz")
+    assert (health.status_code, health.json()) == (200, {"ok": True, "ledger": True, "scheduler": True,
+                                                         "worker": True})
+    rejected = r.http.post(f"{r.url}/webhooks/books", content=b"name=client.update&object_id=1")
+    assert rejected.status_code == 401
+    metrics = r.http.get(f"{r.url}/metrics").text
+    assert 'syncengine_webhook_events_total{connector="books",outcome="rejected"} 1.0' in metrics
+    page = r.http.get(f"{r.url}/")
+    assert page.status_code == 200 and "books-sheet" in page.text
+    r.daemon.queue.stop()
+    after = r.http.get(f"{r.url}/healthz")
+    assert (after.status_code, after.json()["worker"]) == (503, False)
