@@ -44,6 +44,9 @@ class WebhookEvent:
     identity: str
     event_type: str
     records: Sequence[RecordRef]
+    #: the identity may come back for a new change once this one's records were refetched
+    #: (FreshBooks: no event id, and two edits of a record send the same body).
+    repeatable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

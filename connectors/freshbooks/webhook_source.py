@@ -3,7 +3,8 @@
 The verifier FreshBooks posts right after a callback is registered is confirmed through the API
 (PUT back on the callback) and kept in the ledger's token store; every later delivery must carry
 ``X-FreshBooks-Hmac-SHA256`` made with it. FreshBooks sends no event id, so the identity is
-(event name, object id, body hash): a retried delivery is stored once.
+(event name, object id, body hash): a retried delivery is stored once while its sync is pending;
+after the record was refetched, the same body is a new edit (two edits send identical bodies).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class FreshBooksWebhookSource:
         identity = f"{delivery.name}|{delivery.object_id}|{hashlib.sha256(body).hexdigest()}"
         obj = delivery.obj
         records = [RecordRef(obj, delivery.object_id)] if obj and obj in self.connector.objects() else []
-        return WebhookEvent(identity, delivery.name, records)
+        return WebhookEvent(identity, delivery.name, records, repeatable=True)
 
     def register(self, url: str, objects: Sequence[str]) -> list[str]:
         wanted = {_RESOURCES[o] for o in objects if o in _RESOURCES}

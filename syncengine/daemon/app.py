@@ -69,8 +69,8 @@ def daemon_app(daemon: Daemon) -> Starlette:
             return JSONResponse({"ok": parsed.detail})
         records = [(connector, r.obj, r.key) for r in parsed.records]
         payload = body.decode("utf-8", errors="replace")
-        stored = await run_in_threadpool(daemon.ledger.store_webhook_event, connector, parsed.identity,
-                                         payload, records)
+        stored = await run_in_threadpool(lambda: daemon.ledger.store_webhook_event(
+            connector, parsed.identity, payload, records, repeatable=parsed.repeatable))
         daemon.metrics.webhook_received(connector, "received" if stored else "duplicate")
         if stored and records:
             daemon.queue.notify_pending()

@@ -9,7 +9,8 @@ a queue on a task engine (procrastinate) can implement the same protocol to spre
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import structlog
@@ -49,6 +50,7 @@ class InProcessQueue:
         self._due: list[str] = []
         self._stopping = False
         self.poll_seconds = 5.0
+        self._busy = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="syncengine-work", daemon=True)
 
     def start(self) -> None:
@@ -67,6 +69,12 @@ class InProcessQueue:
             if pipeline not in self._due:
                 self._due.append(pipeline)
             self._wake.notify()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No new work starts inside the block (the work in hand finishes first)."""
+        with self._busy:
+            yield
 
     def stop(self) -> None:
         with self._wake:
@@ -89,9 +97,13 @@ class InProcessQueue:
                 pending, self._pending = self._pending, False
                 due = None if pending or not self._due else self._due.pop(0)
             try:
-                if pending:
-                    self._drain(self.stopping)
-                elif due is not None:
-                    self._run(due, self.stopping)
+                with self._busy:
+                    self._work(pending, due)
             except Exception as exc:  # one failed job must not end the worker
                 _log.error("daemon.work_failed", error=str(exc), pipeline=due)
+
+    def _work(self, pending: bool, due: str | None) -> None:
+        if pending:
+            self._drain(self.stopping)
+        elif due is not None:
+            self._run(due, self.stopping)

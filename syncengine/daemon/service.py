@@ -88,6 +88,7 @@ class Daemon:
     def drain_pending(self, should_stop: Callable[[], bool]) -> None:
         """Keyed syncs of every record the inbox queued, grouped per pipeline."""
         while not should_stop():
+            self.ledger.take_webhook_events()  # before the refetch: a later delivery is a new change
             pending = self.ledger.pending_syncs()
             if not pending:
                 return

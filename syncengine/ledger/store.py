@@ -434,22 +434,25 @@ class Ledger:
             return conn.execute(stmt).first() is not None
 
     def store_webhook_event(
-        self, source: str, event_id: str, payload: str, records: Sequence[tuple[str, str, str]]
+        self, source: str, event_id: str, payload: str, records: Sequence[tuple[str, str, str]],
+        *, repeatable: bool = False,
     ) -> bool:
         """Store a delivery and queue a keyed sync of each (connector, object, key) it names, in one
-        transaction; False (and nothing queued) if (source, event_id) was stored before."""
+        transaction; False (and nothing queued) if (source, event_id) was stored before. With
+        ``repeatable`` (an identity a later, different change can share, as FreshBooks' bodies do),
+        an identity whose sync was already taken is a new event; before that it is a duplicate."""
         now = utcnow()
-        stmt = (
-            insert(self.dialect, webhook_events)
-            .values(source=source, event_id=event_id, payload=payload, received_at=now,
-                    processed_at=None if records else now)
-            .on_conflict_do_nothing(index_elements=[webhook_events.c.source, webhook_events.c.event_id])
-            .returning(webhook_events.c.id)
-        )
+        where = (webhook_events.c.source == source, webhook_events.c.event_id == event_id)
         with self._write() as conn:
-            row = conn.execute(stmt).first()
-            if row is None:
-                return False
+            old = conn.execute(sa.select(webhook_events.c.id, webhook_events.c.processed_at).where(*where)).first()
+            if old is not None:
+                if not (repeatable and old.processed_at is not None):
+                    return False
+                conn.execute(sa.update(webhook_events).where(webhook_events.c.id == old.id)
+                             .values(event_id=f"{event_id}~{old.id}"))
+            conn.execute(sa.insert(webhook_events).values(
+                source=source, event_id=event_id, payload=payload, received_at=now,
+                processed_at=None if records else now))
             for connector, obj, key in records:
                 queue = insert(self.dialect, pending_syncs).values(
                     connector=connector, object=obj, record_key=key, version=1, first_event_at=now)
@@ -457,9 +460,15 @@ class Ledger:
                     index_elements=[pending_syncs.c.connector, pending_syncs.c.object, pending_syncs.c.record_key],
                     set_={"version": pending_syncs.c.version + 1},
                 ))
-            if records:
-                conn.execute(sa.update(webhook_events).where(webhook_events.c.id == row.id).values(processed_at=now))
         return True
+
+    def take_webhook_events(self) -> int:
+        """Mark every stored event as taken (its records are about to be refetched); a delivery
+        after this is a new event even if its body repeats one of these."""
+        with self._write() as conn:
+            result = conn.execute(sa.update(webhook_events).where(webhook_events.c.processed_at.is_(None))
+                                  .values(processed_at=utcnow()))
+            return int(result.rowcount or 0)
 
     def pending_syncs(self, limit: int = 500) -> list[PendingSyncInfo]:
         """Records waiting for a keyed sync, oldest first."""
