@@ -96,6 +96,12 @@ def worker_settings(config: Config) -> WorkerSettings:
             stalled_check = to_cron(str(raw["stalled_check"]))
         except ScheduleError as exc:
             errors.append(config.error(str(exc), (*loc, "stalled_check")))
+    for pipeline in config.pipelines.values():  # each becomes a periodic task: refused here, not at start
+        if pipeline.schedule:
+            try:
+                to_cron(pipeline.schedule)
+            except ScheduleError as exc:
+                errors.append(config.error(f"pipeline {pipeline.name!r}: {exc}", (*pipeline.loc, "schedule")))
     if errors:
         raise ConfigErrors(errors)
     return WorkerSettings(

@@ -32,12 +32,15 @@ def test_bad_schedules_say_what_fits(schedule: str, says: str) -> None:
 def _config(tmp_path: Path, ledger: str, workers: str) -> Path:
     (tmp_path / "m.yaml").write_text("pairs: []\n")
     path = tmp_path / "config.yaml"
-    path.write_text(f'ledger: "{ledger}"\nconnectors: {{}}\npipelines: []\nworkers:\n{workers}')
+    path.write_text(f'ledger: "{ledger}"\nconnectors: {{a: {{type: csvfile}}}}\npipelines:\n'
+                    f'  - {{name: p, left: a, right: a, mapping: m.yaml, schedule: 7s}}\nworkers:\n{workers}')
     return path
 
 
 def test_defaults_take_the_ledger_url_without_its_driver(tmp_path: Path) -> None:
-    config = load_config(_config(tmp_path, "postgresql+psycopg://u@h:5432/db", "  concurrency: 3\n"))
+    config = load_config(_config(tmp_path, "postgresql+psycopg://u@h:5432/db", "  concurrency: 3\n")
+                         .parent / "config.yaml")
+    config.pipelines["p"].schedule = "5m"
     settings = worker_settings(config)
     assert settings.database == "postgresql://u@h:5432/db"
     assert (settings.concurrency, settings.queues, settings.stalled_check) == (3, ["pipelines", "realtime"],
@@ -50,7 +53,8 @@ def test_mistakes_are_named_with_their_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigErrors) as caught:
         worker_settings(load_config(path))
     text = "\n".join(str(e) for e in caught.value.errors)
-    assert "config.yaml:5" in text and "unknown workers key 'concurency' (did you mean 'concurrency'?)" in text
+    assert "config.yaml:6" in text and "unknown workers key 'concurency' (did you mean 'concurrency'?)" in text
     assert "workers need PostgreSQL: the ledger is not a postgresql:// URL" in text
     assert "stalled_after_seconds must be longer than heartbeat_seconds" in text
     assert "must divide 60" in text
+    assert "config.yaml:4:" in text and "pipeline 'p': schedule '7s'" in text
