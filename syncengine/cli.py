@@ -155,7 +155,16 @@ def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
         ledger.close()
 
 
+def _require_pipelines(config: Config) -> None:
+    """A config without pipelines has nothing to check or sync: say so rather than pass silently."""
+    if not config.pipelines:
+        _error(f"{config.path}: no pipelines: add a `pipelines:` list (name, left, right, mapping); "
+               "`syncengine init` writes a runnable example")
+        raise typer.Exit(EXIT_CONFIG)
+
+
 def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, Any]:
+    _require_pipelines(config)
     try:
         pipe = config.pipeline(pipeline)
         return pipe, config.mapping(pipe, ledger)
@@ -195,6 +204,7 @@ def init(
 def validate(config: ConfigOpt = Path("config.yaml")) -> None:
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
+        _require_pipelines(cfg)
         problems = 0
         for name in cfg.pipelines:
             try:
