@@ -23,18 +23,23 @@ from syncengine.engine import Engine, SyncOptions
 from syncengine.errors import AuthError, ConfigError, ConfigErrors, SyncEngineError
 from syncengine.logs import configure_logging
 from syncengine.reconcile import RunReport, describe_change
+from syncengine.reconcile.pipeline import PAIR_COUNT_SEPARATOR
 
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_SYNC_ERRORS, EXIT_CONFIG = 0, 1, 2
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Two-way record sync.")
+# -h as well as --help, on every command (click contexts inherit help_option_names from the parent).
+app = typer.Typer(no_args_is_help=True, add_completion=True, help="Two-way record sync.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
 conflicts_app = typer.Typer(no_args_is_help=True, help="List, show and settle parked conflicts.")
 auth_app = typer.Typer(no_args_is_help=True, help="Authorize access to an outside system.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run a local emulator of an outside API.")
+runs_app = typer.Typer(help="Recent runs; `runs show ID` for one run's writes and errors.")
 app.add_typer(conflicts_app, name="conflicts")
 app.add_typer(auth_app, name="auth")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(runs_app, name="runs")
 app.add_typer(__import__("syncengine.secrets_cli").secrets_cli.secrets_app, name="secrets")
 app.command("daemon")(__import__("syncengine.daemon.cli").daemon.cli.daemon)
 app.command("worker")(__import__("syncengine.workers.cli").workers.cli.worker)
@@ -58,8 +63,48 @@ class _State:
 _state = _State()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"syncengine {version('syncengine')}", highlight=False)
+        except PackageNotFoundError:  # a source tree that was never installed
+            out.print("syncengine (not installed)")
+        raise typer.Exit(EXIT_OK)
+
+
+# Options of the whole command that a user may also write after the subcommand
+# (`syncengine sync --log-level info`): moved in front of it before click parses argv.
+GLOBAL_VALUE_OPTIONS = ("--log-level",)
+GLOBAL_FLAG_OPTIONS = ("--json-logs", "--console-logs")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """argv with the global options moved before the first word (the subcommand); stops at ``--``."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in GLOBAL_FLAG_OPTIONS or any(arg.startswith(f"{o}=") for o in GLOBAL_VALUE_OPTIONS):
+            hoisted.append(arg)
+        elif arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(argv):
+            hoisted.extend(argv[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return hoisted + rest
+
+
 @app.callback()
 def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
     json_logs: Annotated[bool | None, typer.Option("--json-logs/--console-logs",
                                                    help="Log format (default: console in a terminal).")] = None,
@@ -112,7 +157,16 @@ def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
         ledger.close()
 
 
+def _require_pipelines(config: Config) -> None:
+    """A config without pipelines has nothing to check or sync: say so rather than pass silently."""
+    if not config.pipelines:
+        _error(f"{config.path}: no pipelines: add a `pipelines:` list (name, left, right, mapping); "
+               "`syncengine init` writes a runnable example")
+        raise typer.Exit(EXIT_CONFIG)
+
+
 def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, Any]:
+    _require_pipelines(config)
     try:
         pipe = config.pipeline(pipeline)
         return pipe, config.mapping(pipe, ledger)
@@ -152,6 +206,7 @@ def init(
 def validate(config: ConfigOpt = Path("config.yaml")) -> None:
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
+        _require_pipelines(cfg)
         problems = 0
         for name in cfg.pipelines:
             try:
@@ -181,8 +236,7 @@ def _summary(report: RunReport, title: str) -> None:
                       str(c.get("linked", 0)), str(c.get("conflicts", 0)), str(c.get("errors", 0)))
     out.print(table)
     out.print("[dim]← written on the left side, → written on the right side[/dim]")
-    for error in report.errors + [e for p in report.pairs for e in p.errors][:50]:
-        _error(error)
+    _print_errors(report.errors + [e for p in report.pairs for e in p.errors])
 
 
 def _describe_diff(diff: dict[str, tuple[Any, Any]], pair: Any, side: str | None, most: int = 8) -> str:
@@ -272,6 +326,21 @@ def sync(
             raise typer.Exit(EXIT_SYNC_ERRORS)
 
 
+def _readable_cursor(cursor: str | None) -> str:
+    """A stored cursor (often JSON) as ``key=value`` pairs a person can read."""
+    import json
+
+    if not cursor:
+        return ""
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return cursor
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, "", [], {})) or "(start)"
+    return str(value)
+
+
 # -- status ----------------------------------------------------------------------------------
 @app.command()
 def status(
@@ -292,20 +361,97 @@ def status(
         for column in ("pipeline", "pair", "side", "cursor", "updated"):
             cursors.add_column(column, overflow="ellipsis", no_wrap=column != "cursor")
         for c in ledger.cursors():
-            _row(cursors, c.pipeline, c.pair, c.side, c.cursor or "", _when(c.updated_at))
+            _row(cursors, c.pipeline, c.pair, c.side, _readable_cursor(c.cursor), _when(c.updated_at))
         out.print(cursors)
         runs = Table(title="last runs")
         for column in ("id", "pipeline", "mode", "status", "started", "finished", "counts"):
             runs.add_column(column, overflow="fold")
-        for r in ledger.recent_runs(limit=10):
-            counts = ", ".join(f"{k}={v}" for k, v in sorted((r.counts or {}).items()) if v)
+        recent = ledger.recent_runs(limit=10)
+        for r in recent:
+            counts = _counts_text(r.counts or {})
             _row(runs, str(r.id), r.pipeline, r.mode,
                  (r.status or "running") + (f" ({r.reason})" if r.reason else ""), _when(r.started_at),
                          _when(r.finished_at), counts)
         out.print(runs)
+        if recent and recent[0].errors:
+            last = recent[0]
+            out.print(f"errors of the last run ({last.id}, {last.pipeline}): {len(set(last.errors))} "
+                      f"(see: syncengine runs show {last.id})", highlight=False)
+            _print_errors(last.errors, most=20)
         open_conflicts = ledger.list_conflicts(status="open")
         out.print(f"open conflicts: {len(open_conflicts)}" + (" (see: syncengine conflicts list)"
                                                               if open_conflicts else ""))
+
+
+# -- runs ------------------------------------------------------------------------------------
+def _totals(counts: dict[str, int]) -> dict[str, int]:
+    """A run's totals, without the per-pair counts ("clients:created_left") stored beside them."""
+    return {k: v for k, v in counts.items() if PAIR_COUNT_SEPARATOR not in k}
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(_totals(counts).items()) if v)
+
+
+def _print_errors(errors: list[str], most: int = 50) -> None:
+    """Each error once, at most ``most`` of them."""
+    unique = list(dict.fromkeys(errors))
+    for error in unique[:most]:
+        _error(error)
+    if len(unique) > most:
+        err.print(f"... and {len(unique) - most} more errors")
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs(
+    ctx: typer.Context,
+    config: ConfigOpt = Path("config.yaml"),
+    pipeline: PipelineOpt = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """Recent runs: when, pipeline, outcome, counts (`runs show ID` for one run's errors and writes)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _loaded(config) as (_cfg, ledger):
+        table = Table(title="runs")
+        for column in ("id", "started", "pipeline", "mode", "outcome", "counts", "errors"):
+            table.add_column(column, overflow="fold")
+        for r in ledger.recent_runs(limit=limit, pipeline=pipeline):
+            _row(table, str(r.id), _when(r.started_at), r.pipeline, r.mode,
+                 (r.status or "running") + (f" ({r.reason})" if r.reason else ""), _counts_text(r.counts),
+                 str(len(r.errors)))
+        out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: int, config: ConfigOpt = Path("config.yaml")) -> None:
+    """One run: its outcome, what it wrote per pair and direction, and every error."""
+    with _loaded(config) as (_cfg, ledger):
+        r = ledger.get_run(run_id)
+        if r is None:
+            _error(f"no run {run_id} in the ledger (see: syncengine runs)")
+            raise typer.Exit(EXIT_CONFIG)
+        out.print(f"run {r.id}: pipeline {r.pipeline}, {r.mode}, {r.status or 'running'}"
+                  + (f" ({r.reason})" if r.reason else "")
+                  + f", started {_when(r.started_at)}, finished {_when(r.finished_at) or '-'}", highlight=False)
+        per_pair: dict[str, dict[str, int]] = {}
+        for key, value in r.counts.items():
+            if PAIR_COUNT_SEPARATOR in key:
+                pair, _, kind = key.rpartition(PAIR_COUNT_SEPARATOR)
+                per_pair.setdefault(pair, {})[kind] = value
+        table = Table(title="writes per pair")
+        for column in ("pair", "written on left (←)", "written on right (→)", "linked", "conflicts", "errors"):
+            table.add_column(column)
+        for pair, c in sorted(per_pair.items()):
+            def side(s: str, c: dict[str, int] = c) -> str:
+                return ", ".join(f"{c[f'{k}_{s}']} {k}" for k in ("created", "updated", "deleted", "archived")
+                                 if c.get(f"{k}_{s}")) or "0"
+            _row(table, pair, side("left"), side("right"), c.get("linked", 0), c.get("conflicts", 0),
+                 c.get("errors", 0))
+        out.print(table)
+        out.print(f"totals: {_counts_text(r.counts) or 'nothing written'}", highlight=False)
+        out.print(f"errors: {len(set(r.errors))}", highlight=False)
+        _print_errors(r.errors, most=10_000)
 
 
 # -- conflicts -------------------------------------------------------------------------------
@@ -421,7 +567,7 @@ sandbox_app.command("stripe")(__import__("connectors.stripe.sandbox.cli", fromli
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
-        app()
+        app(args=hoist_global_options(sys.argv[1:]), prog_name="syncengine")
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         sys.exit(EXIT_CONFIG)

@@ -160,7 +160,14 @@ class Config:
 
         left = self.connector(pipeline.left, token_store)
         right = self.connector(pipeline.right, token_store)
-        return load_mapping(pipeline.mapping, left.objects(), right.objects())
+        try:
+            return load_mapping(pipeline.mapping, left.objects(), right.objects())
+        except ConfigErrors:
+            # A file that cannot be read (missing, empty, binary) is the cause: say that instead.
+            problems = [p for c in (left, right) for p in getattr(c, "problems", list)()]
+            if problems:
+                raise ConfigErrors(problems) from None
+            raise
 
     def close(self) -> None:
         for connector in self._built.values():
@@ -221,6 +228,10 @@ def load_config(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigErrors([ConfigError(f"cannot read config: {exc.strerror}", file=str(path))]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigErrors([ConfigError(
+            f"not UTF-8 text (byte {exc.start}): a config is a YAML file; is this the right file?",
+            file=str(path))]) from None
     source = load_yaml(text, str(path))
     errors: list[ConfigError] = []
 
@@ -241,6 +252,10 @@ def load_config(path: str | Path) -> Config:
     ledger_url = os.environ.get("SYNCENGINE_LEDGER_URL") or _expand(data.get("ledger") or DEFAULT_LEDGER)
     if not isinstance(ledger_url, str):
         err("ledger must be a database URL such as sqlite:///syncengine.db", ("ledger",))
+        ledger_url = DEFAULT_LEDGER
+    elif not ledger_url.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
+        err(f"unsupported ledger URL {ledger_url.split('://')[0]}://...: use sqlite:///path/to/ledger.db "
+            "or postgresql://user@host/db", ("ledger",))
         ledger_url = DEFAULT_LEDGER
     elif ledger_url.startswith("sqlite:///") and not ledger_url.startswith("sqlite:////"):
         relative = ledger_url[len("sqlite:///"):]

@@ -39,6 +39,7 @@ from syncengine.connector import (
 )
 from syncengine.errors import (
     AuthError,
+    ConfigError,
     ConflictError,
     ConnectorError,
     NotFoundError,
@@ -153,6 +154,40 @@ class CsvConnector(BatchConnector):
         )
         self._specs[obj] = (stamp, spec)
         return spec
+
+    def problems(self) -> list[ConfigError]:
+        """What is wrong with the files themselves, one line each with what to do: said instead of
+        the "unknown field" errors a mapping gets from a file whose header cannot be read."""
+        found: list[ConfigError] = []
+        for config in self.configs.values():
+            path = config.file
+            if not path.parent.is_dir():
+                found.append(ConfigError(f"folder {path.parent} does not exist: create it or fix the path",
+                                         file=str(path)))
+                continue
+            if not path.exists():
+                found.append(ConfigError(
+                        "the file does not exist: create it with a header line, or declare its `columns:` "
+                        "(with `create: true`) in the connector's config", file=str(path)))
+                continue
+            try:
+                head = path.read_bytes()[:65536]
+            except OSError as exc:
+                found.append(ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)))
+                continue
+            if not head:
+                found.append(ConfigError("the file is empty (0 bytes): it needs a header line naming "
+                                         "its columns", file=str(path)))
+            elif b"\0" in head:
+                found.append(ConfigError("binary data, not CSV text: is this the right file?", file=str(path)))
+            else:
+                try:  # the start only: the reader names a bad byte further on with its line
+                    codecs.getincrementaldecoder(config.encoding)().decode(head, final=False)
+                except UnicodeDecodeError as exc:
+                    found.append(ConfigError(
+                        f"not {config.encoding} text (byte {exc.start}): save it as "
+                        f"{config.encoding} or set `encoding:` in the connector's config", file=str(path)))
+        return found
 
     def _config(self, obj: str) -> CsvObjectConfig:
         self.spec(obj)  # raises UnsupportedError naming the known objects

@@ -402,6 +402,11 @@ class Ledger:
             rows = conn.execute(query).all()
         return [_run(r) for r in rows]
 
+    def get_run(self, run_id: int) -> RunInfo | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        return _run(row) if row is not None else None
+
     # -- tokens (syncengine.tokens.TokenStore) ---------------------------------------------------
 
     def token_lock(self, name: str) -> AbstractContextManager[TokenSlot]:

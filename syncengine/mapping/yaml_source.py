@@ -36,6 +36,8 @@ class YamlSource:
     data: Any
     values: dict[Loc, Position] = field(default_factory=dict)
     keys: dict[Loc, Position] = field(default_factory=dict)
+    #: values copied so far: aliases can make a 1 KB document expand to billions (an alias bomb).
+    copied: int = 0
 
     def position(self, loc: Loc) -> Position:
         """Where the value at ``loc`` starts; the nearest written ancestor if it is not written
@@ -72,6 +74,11 @@ class YamlSource:
 
 def _plain(node: Any, loc: Loc, source: YamlSource) -> Any:
     """Copy a ruamel node into plain Python, recording positions on the way."""
+    source.copied += 1
+    if source.copied > MAX_VALUES:
+        raise ConfigErrors([ConfigError(
+            f"the document expands to more than {MAX_VALUES} values (aliases repeated too often?): "
+            "write it out plainly", file=source.name)])
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key, value in node.items():
@@ -155,8 +162,16 @@ def _syntax_error(exc: MarkedYAMLError, name: str) -> ConfigError:
     return ConfigError(f"YAML syntax error: {context}{problem}", file=name, line=line, column=column)
 
 
+#: Limits for one config or mapping document: far above any real one, far below an attack.
+MAX_DOCUMENT_CHARS = 2_000_000
+MAX_VALUES = 200_000
+
+
 def load_yaml(text: str, name: str) -> YamlSource:
     """Parse one YAML document; a syntax error becomes :class:`ConfigErrors` with its position."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise ConfigErrors([ConfigError(
+            f"the document is larger than {MAX_DOCUMENT_CHARS} characters: is it the right file?", file=name)])
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:

@@ -28,6 +28,10 @@ __all__ = ["RunReport", "run_pipeline"]
 log = structlog.get_logger("syncengine.reconcile")
 
 
+#: A run's stored counts hold the totals ("created_left") and each pair's ("clients:created_left").
+PAIR_COUNT_SEPARATOR = ":"
+
+
 @dataclass(slots=True)
 class RunReport:
     pipeline: str
@@ -192,8 +196,11 @@ def _run_pipeline(
             log.info("pair done", pipeline=pipeline, pair=pair.name, **dict(sync.report.counts))
     report.finished_at = datetime.now(UTC)
     if report.run_id is not None:
-        errors = report.errors + [e for p in report.pairs for e in p.errors]
-        ledger.finish_run(report.run_id, report.status, dict(report.counts), errors[:500], reason=report.reason)
+        errors = list(dict.fromkeys(report.errors + [e for p in report.pairs for e in p.errors]))
+        counts = dict(report.counts)
+        for p in report.pairs:  # per pair too, for `syncengine runs show`: "<pair>:<count>"
+            counts.update({f"{p.pair}{PAIR_COUNT_SEPARATOR}{k}": v for k, v in p.counts.items() if v})
+        ledger.finish_run(report.run_id, report.status, counts, errors[:500], reason=report.reason)
     return report
 
 

@@ -232,6 +232,30 @@ class SandboxServer:
         self.sandbox.reset()
 
 
+def describe(server: SandboxServer, redirect_port: int = 8976) -> str:
+    """Everything a user needs to point a config at a running sandbox: URL, app credentials, the
+    export lines for the environment variables the FreshBooks connector reads, the redirect URI and
+    the businesses the login sees (the one to put in ``business_id`` when there are several)."""
+    redirect = f"http://127.0.0.1:{redirect_port}/callback"
+    lines = [
+        f"FreshBooks sandbox on {server.url}",
+        f"  client id:     {server.client_id}",
+        f"  client secret: {server.client_secret}",
+        f"  redirect URI:  {redirect} (any http://127.0.0.1 or localhost callback is accepted)",
+        "  businesses (put one business_id in the connector's config when there are several):",
+    ]
+    for b in server.businesses:
+        lines.append(f"    {b['name']}: business_id={b['business_id']} account_id={b['account_id']}")
+    lines += [
+        "Set these in your shell (or paste them), then: syncengine auth freshbooks",
+        f"export FRESHBOOKS_API_URL={server.url}",
+        f"export FRESHBOOKS_CLIENT_ID={server.client_id}",
+        f"export FRESHBOOKS_CLIENT_SECRET={server.client_secret}",
+        f"export FRESHBOOKS_REDIRECT_URI={redirect}",
+    ]
+    return "\n".join(lines)
+
+
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
                 token_ttl: int = 43200, requests_per_minute: int | None = None,
                 variants: dict[str, str] | None = None) -> None:
@@ -249,8 +273,7 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
                            state_file=state_file, variants=variants) as server:
-            print(f"FreshBooks sandbox on {server.url}  account_id={server.account_id} "
-                  f"business_id={server.business_id} client_id={server.client_id}", flush=True)
+            print(describe(server), flush=True)
             stop.wait()
     finally:
         for sig, handler in previous.items():
