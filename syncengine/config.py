@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "logging", "daemon", "workers")
+_TOP_KEYS = ("ledger", "connectors", "pipelines", "safety", "daemon", "workers")
 _DAEMON_KEYS = ("public_url", "host", "port", "max_body_bytes", "register")
 _PIPELINE_KEYS = ("name", "left", "right", "mapping", "schedule", "description")
 _SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
