@@ -84,10 +84,14 @@ def daemon_app(daemon: Daemon) -> Starlette:
             checks["ledger"] = True
         except Exception:
             checks["ledger"] = False
-        checks["scheduler"] = daemon.scheduler_alive()
+        if daemon.receiver_only:  # no scheduler here: the workers' periodic tasks own the schedules
+            reachable = getattr(daemon.queue, "reachable", None)
+            checks["jobs"] = bool(reachable()) if reachable is not None else True
+        else:
+            checks["scheduler"] = daemon.scheduler_alive()
         checks["worker"] = daemon.queue.alive()
         ok = all(checks.values())
-        return Response(json.dumps({"ok": ok, **checks}), status_code=200 if ok else 503,
+        return Response(json.dumps({"ok": ok, "queue": daemon.queue_kind, **checks}), status_code=200 if ok else 503,
                         media_type="application/json")
 
     routes: list[BaseRoute] = [

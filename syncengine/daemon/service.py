@@ -37,12 +37,27 @@ class Daemon:
         self.engine = Engine(config)
         self.ledger = self.engine.ledger
         self.metrics = MetricsRecorder(self.ledger, list(config.pipelines))
-        self.queue: WorkQueue = queue if queue is not None else InProcessQueue(self.drain_pending, self.run_scheduled)
+        #: with a ``workers:`` section the daemon only receives: the workers sync and own the schedules.
+        self.receiver_only = bool(config.workers)
+        if queue is None:
+            queue = self._receiver_queue() if self.receiver_only else InProcessQueue(self.drain_pending,
+                                                                                     self.run_scheduled)
+        self.queue: WorkQueue = queue
         self._sources: dict[str, WebhookSource] = {}
         self._source_lock = threading.Lock()
         self.scheduler: Any = None
         #: called after each keyed sync with the records it covered (benchmarks, tests).
         self.on_synced: Callable[[list[PendingSyncInfo]], None] | None = None
+
+    def _receiver_queue(self) -> WorkQueue:
+        from syncengine.daemon.procrastinate_queue import ProcrastinateQueue
+        from syncengine.workers.settings import worker_settings
+
+        return ProcrastinateQueue(self.config, self.ledger, worker_settings(self.config))
+
+    @property
+    def queue_kind(self) -> str:
+        return "procrastinate" if self.receiver_only else "in-process"
 
     # -- webhook sources -------------------------------------------------------------------------
 
@@ -160,7 +175,8 @@ class Daemon:
             _log.info("daemon.registered", endpoint=line)
         self.metrics.observe_http()
         self.queue.start()
-        self.start_scheduler()
+        if not self.receiver_only:
+            self.start_scheduler()
         return created
 
     def stop(self) -> None:

@@ -96,8 +96,8 @@ def test_deliveries_out_of_order_end_with_what_freshbooks_holds(running: Running
 def test_healthz_metrics_and_status_page(running: Running) -> None:
     r = running
     health = r.http.get(f"{r.url}/healthz")
-    assert (health.status_code, health.json()) == (200, {"ok": True, "ledger": True, "scheduler": True,
-                                                         "worker": True})
+    assert (health.status_code, health.json()) == (200, {"ok": True, "queue": "in-process", "ledger": True,
+                                                         "scheduler": True, "worker": True})
     rejected = r.http.post(f"{r.url}/webhooks/books", content=b"name=client.update&object_id=1")
     assert rejected.status_code == 401
     metrics = r.http.get(f"{r.url}/metrics").text

@@ -24,9 +24,9 @@ ROOT = Path(__file__).parents[3]
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    """A database of its own (``h_worker_<random>``), dropped afterwards; yields its libpq URL."""
-    name = f"h_worker_{uuid.uuid4().hex[:10]}"
+def scratch_database(prefix: str = "h_worker") -> Iterator[str]:
+    """A database of its own (``<prefix>_<random>``), dropped afterwards; yields its libpq URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_URL.rsplit("/", 1)[0]
