@@ -103,10 +103,10 @@ class Daemon:
     def drain_pending(self, should_stop: Callable[[], bool]) -> None:
         """Keyed syncs of every record the inbox queued, grouped per pipeline."""
         while not should_stop():
-            self.ledger.take_webhook_events()  # before the refetch: a later delivery is a new change
             pending = self.ledger.pending_syncs()
             if not pending:
-                return
+                return  # a read, no write: the check after each run costs no ledger lock
+            self.ledger.take_webhook_events()  # before the refetch: a later delivery is a new change
             by_connector: dict[str, list[PendingSyncInfo]] = defaultdict(list)
             for item in pending:
                 by_connector[item.connector].append(item)

@@ -309,8 +309,13 @@ class PairSync:
         """The changed records of ``side``, a page at a time, in the common shape: records of
         earlier failures and of open creates first, then the pull since the cursor. Tracks what
         the pull saw (for deletions) and recognises records interrupted creates made."""
-        pull = Pull(side, self.ledger.get_cursor(self.pipeline, self.pair.name, side))
-        pull.links_before = self.ledger.count_links(self.pipeline, self.pair.name)
+        if self.keys is None:
+            pull = Pull(side, self.ledger.get_cursor(self.pipeline, self.pair.name, side))
+            pull.links_before = self.ledger.count_links(self.pipeline, self.pair.name)
+        else:
+            # A keyed sync moves no cursor and is never a complete listing (no deletes inferred):
+            # it needs neither, and counting the links is a scan of the pair's links per run.
+            pull = Pull(side, None, full=False)
         self._pulls[side] = pull
         extra = self._retry_records(side) + self._recovered_by_key(side)
         if extra:

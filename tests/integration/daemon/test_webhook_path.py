@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import sqlalchemy as sa
 
 from connectors.freshbooks.webhooks import sign
+from syncengine.daemon.queue import InProcessQueue
 
 from .conftest import Running, wait_until
 
@@ -107,3 +111,41 @@ def test_healthz_metrics_and_status_page(running: Running) -> None:
     r.daemon.queue.stop()
     after = r.http.get(f"{r.url}/healthz")
     assert (after.status_code, after.json()["worker"]) == (503, False)
+
+
+def test_a_burst_that_arrives_during_a_run_costs_one_or_two_runs(running: Running) -> None:
+    r = running
+    first = _client(r, "first@x.io")
+    wait_until(lambda: ("books", "clients", first) in r.synced, what="the first client's keyed sync")
+    r.sb.sandbox.webhooks.wait_idle()
+    r.daemon.queue.stop()  # the drain in hand is recorded before we count
+    before = {run.id for run in r.daemon.ledger.recent_runs(limit=100, pipeline="books-sheet")}
+
+    # hold a keyed run in progress (in its CSV write) while 20 deliveries for 20 records arrive
+    sheet = r.daemon.engine.config.connector("sheet", r.daemon.ledger)
+    entered, release = threading.Event(), threading.Event()
+    write_batch = sheet.write_batch
+
+    def held_write(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return write_batch(*args, **kwargs)
+
+    sheet.write_batch = held_write  # type: ignore[method-assign]
+    r.daemon.queue = queue = InProcessQueue(r.daemon.drain_pending, r.daemon.run_scheduled)
+    queue.start()
+    r.api("PUT", f"users/clients/{first}", json={"client": {"fname": "Held"}})
+    assert entered.wait(20), "no keyed run started"
+    emails = [f"burst{i}@x.io" for i in range(20)]
+    ids = [_client(r, email) for email in emails]
+    r.sb.sandbox.webhooks.wait_idle()  # every delivery stored (answered 2xx) while the run waits
+    wait_until(lambda: len(r.daemon.ledger.pending_syncs()) >= 20, what="the 20 queued syncs")
+    release.set()
+    wait_until(lambda: all(e in r.csv for e in emails), what="the 20 records in the CSV")
+    queue.stop()
+
+    runs = [run for run in r.daemon.ledger.recent_runs(limit=100, pipeline="books-sheet") if run.id not in before]
+    assert all(run.mode == "keyed" and run.status == "ok" for run in runs), runs
+    assert len(runs) <= 3, [run.counts for run in runs]  # the held run and at most two more, not 20
+    assert {key for _, _, key in r.synced} >= set(ids)
+    assert not r.daemon.ledger.pending_syncs()
