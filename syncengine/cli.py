@@ -323,6 +323,8 @@ def sync(
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None
         _summary(report, f"sync {pipe.name} ({report.mode})")
         out.print(f"{report.writes} writes, run {report.run_id}")
+        if report.config_errors:  # a config mistake stopped the run: fix the config, then sync again
+            raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
 
