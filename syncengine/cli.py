@@ -43,6 +43,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(__import__("syncengine.secrets_cli").secrets_cli.secrets_app, name="secrets")
 app.command("daemon")(__import__("syncengine.daemon.cli").daemon.cli.daemon)
 app.command("worker")(__import__("syncengine.workers.cli").workers.cli.worker)
+app.command("objects")(__import__("syncengine.objects_cli").objects_cli.objects)
 
 # Piped output (logs, CI) gets 120 columns rather than rich's 80, so tables keep their names whole.
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -322,6 +323,8 @@ def sync(
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None
         _summary(report, f"sync {pipe.name} ({report.mode})")
         out.print(f"{report.writes} writes, run {report.run_id}")
+        if report.config_errors:  # a config mistake stopped the run: fix the config, then sync again
+            raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from syncengine.connector import Connector
-from syncengine.errors import AuthError, ConnectorError, RateLimitedError, SyncEngineError
+from syncengine.errors import AuthError, ConfigError, ConfigErrors, ConnectorError, RateLimitedError, SyncEngineError
 from syncengine.ledger.errors import PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
@@ -45,6 +45,9 @@ class RunReport:
     stopped: str | None = None
     #: pairs cut short by a rate limit (HTTP 429 past the retries); also listed in ``errors``.
     rate_limited: list[str] = field(default_factory=list)
+    #: a mistake in the config met during the run (a connector's business_id the API does not
+    #: know): it stopped the run, is also listed in ``errors`` (once), and the CLI exits 2 on it.
+    config_errors: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -174,6 +177,16 @@ def _run_pipeline(
             report.errors.append(message)
             report.rate_limited.append(message)
             log.warning("pair rate limited", pipeline=pipeline, pair=pair.name, error=str(exc))
+        except (ConfigError, ConfigErrors) as exc:
+            # The same mistake would fail every other pair: stop, and report it once for the run.
+            report.pairs.append(sync.report)
+            message = _config_message(exc)
+            report.errors.append(message)
+            report.config_errors.append(message)
+            # Not the message itself: the CLI prints it and the run record keeps it (`runs show`).
+            log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
+                        run_id=report.run_id)
+            break
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.
             report.pairs.append(sync.report)
@@ -202,6 +215,12 @@ def _run_pipeline(
             counts.update({f"{p.pair}{PAIR_COUNT_SEPARATOR}{k}": v for k, v in p.counts.items() if v})
         ledger.finish_run(report.run_id, report.status, counts, errors[:500], reason=report.reason)
     return report
+
+
+def _config_message(exc: ConfigError | ConfigErrors) -> str:
+    """A config error met at run time, without the ``<config>:`` of an error that has no file."""
+    errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+    return "; ".join(str(e) if e.file else (f"{e.message} ({e.hint})" if e.hint else e.message) for e in errors)
 
 
 def _existence_check(mapping: CompiledMapping, connectors: dict[str, Connector],
