@@ -46,7 +46,7 @@ class SyncResult:
 class Env:
     """Both sandboxes on free loopback ports, a config and a ledger in ``folder``."""
 
-    def __init__(self, folder: Path, fb_seed: int = 3) -> None:
+    def __init__(self, folder: Path, fb_seed: int = 3, stripe_rate_per_second: float | None = 20.0) -> None:
         from connectors.freshbooks.sandbox import SandboxServer as FreshBooksSandbox
         from connectors.stripe.sandbox import SandboxServer as StripeSandbox
 
@@ -75,6 +75,7 @@ connectors:
     type: stripe
     base_url: {self.st.url}
     api_key: {self.st.api_key}
+    rate_limit_per_second: {stripe_rate_per_second if stripe_rate_per_second else "null"}
 pipelines:
   - name: {PIPELINE}
     left: books

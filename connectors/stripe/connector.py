@@ -158,6 +158,12 @@ class StripeConnector(BaseConnector):
         if ref:
             self._refs[str(ref)] = (o.name, key)
         deleted = o.inactive_is_deleted and fields.get("active") is False
+        if o.name == "invoice_payments":
+            # Only a paid invoice payment with something kept is a payment: an open attempt (a
+            # declined card) or a canceled one is none, and a fully refunded one is gone (FreshBooks
+            # refuses a payment of 0, so a refund to nothing removes it).
+            net = fields.get("net_amount")
+            deleted = fields.get("status") != "paid" or net is None or net.amount <= 0
         return Record(key, fields, _time(raw.get("updated") or raw.get("created")), deleted=deleted)
 
     def _decode(self, o: StripeObject, raw: Mapping[str, Any]) -> dict[str, Any]:
