@@ -272,7 +272,8 @@ def plan(
                 if shown >= limit:
                     break
                 changes = _describe_diff(action.diff, compiled, action.side)
-                _row(table, pair.pair, action.kind, action.side or "", action.left_key or "",
+                kind = "update (write-back)" if action.write_back else action.kind
+                _row(table, pair.pair, kind, action.side or "", action.left_key or "",
                               action.right_key or "", changes or action.note)
                 shown += 1
         out.print(table)

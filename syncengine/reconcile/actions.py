@@ -55,6 +55,9 @@ class Action:
     right_key: str | None
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     note: str = ""
+    #: an update that carries back values the other side's system assigned or computed when it
+    #: was written (a new record's id, a number): made in the same run as the write it follows.
+    write_back: bool = False
 
 
 @dataclass(slots=True)

@@ -138,6 +138,7 @@ class Applier:
         #: whether another pair refs this one (only then must new links reach the ref cache).
         self.referenced = referenced
         self.objects: dict[Side, str] = {"left": pair.left_object, "right": pair.right_object}
+        self._assigned: dict[Side, list[str]] = {}
 
     # -- planning one work item into write ops ---------------------------------------------
     def _ops_for(self, item: _Planned) -> None:
@@ -182,7 +183,41 @@ class Applier:
         seen = work.seen(side)
         before = seen.common if seen is not None else (work.link.common if work.link else None)
         diff = field_diff(before, work.names(side)) if op.kind in ("create", "update") else {}
-        return Action(op.kind, side, work.left_key, work.right_key, diff, work.note)
+        return Action(op.kind, side, work.left_key, work.right_key, diff, work.note, write_back=work.follow_up)
+
+    def _assigned_on_create(self, side: Side) -> list[str]:
+        """Common names whose value the system on ``side`` assigns when it creates a record (its
+        key, or a field its spec marks read-only: a number, a date) and that flow to the other
+        side: a create there is followed by a write-back of these in the same sync."""
+        if side not in self._assigned:
+            names: list[str] = []
+            try:
+                spec = self.connectors[side].objects().get(self.objects[side])
+            except ConnectorError:
+                spec = None
+            for fld in self.pair.fields:
+                if not fld.flows_from(side) or fld.flows_to(side):
+                    continue
+                path = fld.path(side)
+                found = spec.field_at(path) if spec is not None else None
+                if spec is not None and (path == spec.key or (found is not None and found.read_only)):
+                    names.append(fld.name)
+            self._assigned[side] = names
+        return self._assigned[side]
+
+    def _predicted_write_back(self, item: _Planned, side: Side) -> Action | None:
+        """In a plan, the write-back a create on ``side`` will cause (see :meth:`_write_back`):
+        the values that system assigns are unknown until it answers, so they show as assigned."""
+        work = item.work
+        merged = work.merged or {}
+        names = [n for n in self._assigned_on_create(side) if merged.get(n) in (None, "")]
+        if not names:
+            return None
+        source = other_side(side)
+        system = self.connectors[side].name
+        diff = {name: (merged.get(name), f"<assigned by {system}>") for name in names}
+        return Action("update", source, work.left_key, work.right_key, diff,
+                      f"write-back: values {system} assigns on create", write_back=True)
 
     # -- the batch -------------------------------------------------------------------------
     def apply(self, works: Sequence[Work]) -> None:
@@ -206,6 +241,10 @@ class Applier:
                     self.report.add(self._action(item, side))
                     if op.kind == "create" and self.referenced:
                         self._learn_planned(item.work, side)
+                for side, op in list(item.ops.items()):
+                    back = self._predicted_write_back(item, side) if op.kind == "create" else None
+                    if back is not None:
+                        self.report.add(back)
                 if not item.ops and item.work.link is None:
                     self.report.add(Action("link", None, item.work.left_key, item.work.right_key,
                                            note=item.work.note))
