@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +23,7 @@ from syncengine.config import Config, load_config
 from syncengine.engine import Engine, SyncOptions
 from syncengine.errors import AuthError, ConfigError, ConfigErrors, SyncEngineError
 from syncengine.logs import configure_logging
+from syncengine.plugins import ConnectorPlugin, installed_plugins
 from syncengine.reconcile import RunReport, describe_change
 from syncengine.reconcile.pipeline import PAIR_COUNT_SEPARATOR
 
@@ -514,58 +516,55 @@ def conflicts_resolve(
         out.print(f"conflict {c.id} resolved: {take} wins; the next `syncengine sync` applies it")
 
 
-# -- auth / sandbox (vendor commands come from the connector packages) -----------------------
-@auth_app.command("freshbooks")
-def auth_freshbooks(
-    config: ConfigOpt = Path("config.yaml"),
-    connector: Annotated[str | None, typer.Option(help="The FreshBooks connector's name in the config.")] = None,
-    port: Annotated[int, typer.Option(help="Local port for the OAuth redirect.")] = 8976,
-    browser: Annotated[bool, typer.Option(help="Open the authorization page in a browser.")] = False,
-    client_id: Annotated[str | None, typer.Option(
-        "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
-    client_secret: Annotated[str | None, typer.Option(
-        "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
-) -> None:
-    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
-    from connectors.freshbooks.auth import authorize
-
-    with _loaded(config) as (cfg, ledger):
-        names = [n for n, c in cfg.connectors.items() if c.type == "freshbooks"]
-        if connector is None and len(names) == 1:
-            connector = names[0]
-        if connector not in names:
-            _error(f"name the FreshBooks connector with --connector (one of: {', '.join(names)})")
-            raise typer.Exit(EXIT_CONFIG)
-        options = dict(cfg.connectors[connector].options)
-        if client_id:
-            options["client_id"] = client_id
-        if client_secret:
-            options["client_secret"] = client_secret
-        try:
-            authorize(options, ledger, port=port, open_browser=browser)
-        except (AuthError, ConfigError) as exc:
-            _error(exc)
-            raise typer.Exit(EXIT_CONFIG) from None
-        out.print("[green]authorized[/green]: tokens stored in the ledger")
+# -- auth / sandbox (vendor commands come from the connector plugins) -------------------------
+def _keyword_options(fn: Callable[..., None]) -> list[inspect.Parameter]:
+    """The keyword-only parameters of a plugin's command, their annotations evaluated (only theirs:
+    the positional ones may name types the plugin imports for type checking alone)."""
+    namespace = getattr(fn, "__globals__", {})
+    return [p.replace(annotation=eval(p.annotation, namespace) if isinstance(p.annotation, str) else p.annotation)
+            for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
-@sandbox_app.command("freshbooks")
-def sandbox_freshbooks(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
-    seed: Annotated[int, typer.Option(help="How many clients to seed (with invoices, payments...).")] = 100,
-    state: Annotated[Path | None, typer.Option(help="Keep state in this file between runs.")] = None,
-    token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
-    requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
-    variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
-) -> None:
-    """Run the local FreshBooks emulator (the sandbox) until interrupted."""
-    from connectors.freshbooks.sandbox.cli import start_sandbox
+def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., None]) -> Callable[..., None]:
+    """``syncengine auth <plugin>``: --config and --connector, then the plugin's own options."""
+    title = plugin.display_name
 
-    start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
-                  requests_per_minute=requests_per_minute, variants=variant or [])
+    def command(config: Path, connector: str | None, **cli_options: Any) -> None:
+        with _loaded(config) as (cfg, ledger):
+            names = [n for n, c in cfg.connectors.items() if c.type == plugin.name]
+            if connector is None and len(names) == 1:
+                connector = names[0]
+            if connector not in names:
+                _error(f"name the {title} connector with --connector (one of: {', '.join(names)})")
+                raise typer.Exit(EXIT_CONFIG)
+            try:
+                authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
+            except (AuthError, ConfigError) as exc:
+                _error(exc)
+                raise typer.Exit(EXIT_CONFIG) from None
+            out.print("[green]authorized[/green]: tokens stored in the ledger")
+
+    own = _keyword_options(authorize)
+    connector_opt = Annotated[str | None, typer.Option(help=f"The {title} connector's name in the config.")]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("config", keyword, annotation=ConfigOpt, default=Path("config.yaml")),
+              inspect.Parameter("connector", keyword, annotation=connector_opt, default=None), *own]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = authorize.__doc__
+    command.__name__ = f"auth_{plugin.name}"
+    return command
 
 
-sandbox_app.command("stripe")(__import__("connectors.stripe.sandbox.cli", fromlist=["sandbox_stripe"]).sandbox_stripe)
+def _register_plugin_commands() -> None:
+    for plugin in installed_plugins().values():
+        if plugin.auth is not None:
+            auth_app.command(plugin.name)(_auth_command(plugin, plugin.auth))
+        if plugin.sandbox is not None:
+            sandbox_app.command(plugin.name)(plugin.sandbox)
+
+
+_register_plugin_commands()
 
 
 def main() -> None:

@@ -4,25 +4,25 @@ Strings may hold ``${VAR}`` or ``${VAR:-default}``; ``SYNCENGINE_LEDGER_URL`` ov
 ledger. Relative paths (the SQLite ledger, mapping files, CSV files, SQLite databases) are taken
 from the config file's folder, never the working directory, so a config runs the same from
 anywhere; a pipeline's ``mapping:`` may also name a ready mapping (``freshbooks-sqldb``).
-Connector types are found through the ``syncengine.connectors`` entry-point group, so the
-engine names no vendor: a new connector package registers itself in its own pyproject.
+Connector types are the installed connector plugins (entry-point group ``syncengine.plugins``,
+see :mod:`syncengine.plugins`), so the engine names no vendor: a new connector package registers
+itself in its own pyproject.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from syncengine.connector import Connector
 from syncengine.errors import ConfigError, ConfigErrors
 from syncengine.mapping.diagnostics import did_you_mean
 from syncengine.mapping.yaml_source import YamlSource, load_yaml
+from syncengine.plugins import ConnectorFactory, ConnectorPlugin, installed_plugins
 
 if TYPE_CHECKING:
     from syncengine.mapping import CompiledMapping
@@ -49,15 +49,9 @@ _SAFETY_KEYS = ("max_delete_fraction", "min_mass_delete")
 DEFAULT_LEDGER = "sqlite:///syncengine.db"
 
 
-class ConnectorFactory(Protocol):
-    def __call__(
-        self, name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore
-    ) -> Connector: ...
-
-
-def connector_types() -> dict[str, Any]:
-    """Installed connector types, by the name used in ``type:``."""
-    return {ep.name: ep for ep in entry_points(group="syncengine.connectors")}
+def connector_types() -> dict[str, ConnectorPlugin]:
+    """Installed connector types (their plugins), by the name used in ``type:``."""
+    return dict(installed_plugins())
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +128,7 @@ class Config:
         if name in self._built:
             return self._built[name]
         spec = self.connectors[name]
-        factory: ConnectorFactory = connector_types()[spec.type].load()
+        factory: ConnectorFactory = connector_types()[spec.type].factory
         from syncengine.http.observe import client_name
 
         try:

@@ -1,7 +1,7 @@
 """What a connector brings to the daemon's webhook inbox: a :class:`WebhookSource`.
 
-The daemon names no vendor: a connector package registers a factory under the entry-point group
-``syncengine.webhook_sources`` (name = the connector ``type:``), called with the built connector
+The daemon names no vendor: a connector's plugin (:mod:`syncengine.plugins`) names a factory as
+its ``webhook_source``, called with the built connector
 and the ledger (a :class:`~syncengine.tokens.TokenStore`, where a source keeps its signing secret).
 A source checks the raw body and headers, then says which records the event names and what
 identifies the event, so a retried delivery is stored once.
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Protocol
 
 from syncengine.connector import Connector
 from syncengine.tokens import TokenStore
@@ -82,6 +81,8 @@ class WebhookSourceFactory(Protocol):
     def __call__(self, connector: Connector, secrets: TokenStore) -> WebhookSource: ...
 
 
-def webhook_source_types() -> dict[str, Any]:
+def webhook_source_types() -> dict[str, WebhookSourceFactory]:
     """Installed webhook sources, by connector type."""
-    return {ep.name: ep for ep in entry_points(group="syncengine.webhook_sources")}
+    from syncengine.plugins import installed_plugins
+
+    return {name: p.webhook_source for name, p in installed_plugins().items() if p.webhook_source is not None}

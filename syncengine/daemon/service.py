@@ -69,10 +69,9 @@ class Daemon:
             spec = self.config.connectors.get(connector)
             if spec is None:
                 return None
-            entry = webhook_source_types().get(spec.type)
-            if entry is None:
+            factory: WebhookSourceFactory | None = webhook_source_types().get(spec.type)
+            if factory is None:
                 return None
-            factory: WebhookSourceFactory = entry.load()
             built = factory(self.config.connector(connector, self.ledger), self.ledger)
             self._sources[connector] = built
             return built

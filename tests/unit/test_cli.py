@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import syncengine.config as config_module
 from syncengine.cli import app
 from syncengine.connector import BaseConnector, ObjectSpec
+from syncengine.plugins import ConnectorPlugin
 from tests.fixtures.mappings.helpers import expectations
 from tests.fixtures.mappings.specs import left_specs, right_specs
 
@@ -30,14 +31,6 @@ class SpecOnlyConnector(BaseConnector):
         return self._specs
 
 
-class _EntryPoint:
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
-
-    def load(self) -> Any:
-        return self._factory
-
-
 def _fixture_factory(name: str, options: Mapping[str, Any], **_: Any) -> SpecOnlyConnector:
     return SpecOnlyConnector(name, left_specs() if options["side"] == "left" else right_specs())
 
@@ -46,7 +39,7 @@ def _fixture_factory(name: str, options: Mapping[str, Any], **_: Any) -> SpecOnl
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     real = config_module.connector_types()
     monkeypatch.setattr(config_module, "connector_types",
-                        lambda: {**real, "fixture": _EntryPoint(_fixture_factory)})
+                        lambda: {**real, "fixture": ConnectorPlugin("fixture", _fixture_factory)})
     return CliRunner()
 
 

@@ -1,0 +1,83 @@
+"""The FreshBooks connector as the engine sees it (entry point ``freshbooks`` in ``syncengine.plugins``).
+
+``syncengine auth freshbooks`` (the OAuth 2.0 authorization-code flow) and ``syncengine sandbox
+freshbooks`` (the local emulator) are defined here; the connector, OAuth and sandbox modules are
+imported only when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from syncengine.plugins import ConnectorPlugin
+
+if TYPE_CHECKING:
+    from syncengine.connector import Connector
+    from syncengine.tokens import TokenStore
+    from syncengine.webhooks import WebhookSource
+
+__all__ = ["auth", "plugin", "sandbox"]
+
+
+def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
+    from connectors.freshbooks.connector import FreshBooksConnector
+
+    return FreshBooksConnector.from_config(name, dict(options), store=token_store)
+
+
+def auth(
+    options: dict[str, Any],
+    token_store: TokenStore,
+    /,
+    *,
+    port: Annotated[int, typer.Option(help="Local port for the OAuth redirect.")] = 8976,
+    browser: Annotated[bool, typer.Option(help="Open the authorization page in a browser.")] = False,
+    client_id: Annotated[str | None, typer.Option(
+        "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
+    client_secret: Annotated[str | None, typer.Option(
+        "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
+) -> None:
+    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
+    from connectors.freshbooks.auth import authorize
+
+    if client_id:
+        options["client_id"] = client_id
+    if client_secret:
+        options["client_secret"] = client_secret
+    authorize(options, token_store, port=port, open_browser=browser)
+
+
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    seed: Annotated[int, typer.Option(help="How many clients to seed (with invoices, payments...).")] = 100,
+    state: Annotated[Path | None, typer.Option(help="Keep state in this file between runs.")] = None,
+    token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
+    requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
+    variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
+) -> None:
+    """Run the local FreshBooks emulator (the sandbox) until interrupted."""
+    from connectors.freshbooks.sandbox.cli import start_sandbox
+
+    start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
+                  requests_per_minute=requests_per_minute, variants=variant or [])
+
+
+def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:
+    from connectors.freshbooks.webhook_source import webhook_source as build
+
+    return build(connector, secrets)
+
+
+plugin = ConnectorPlugin(
+    name="freshbooks",
+    title="FreshBooks",
+    factory=factory,
+    auth=auth,
+    sandbox=sandbox,
+    webhook_source=webhook_source,
+    contract_subjects="tests.contract.freshbooks_subjects",
+)
