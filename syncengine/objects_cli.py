@@ -3,7 +3,7 @@
 Without arguments, every object of every connector in the config with its capabilities; with a
 connector, that connector's objects; with an object too, its fields (type, read-only, required,
 description) from the connector's spec. Connectors are built through the registry the engine
-uses (entry points ``syncengine.connectors``); nothing is read from or sent to an outside system.
+uses (entry points ``syncengine.plugins``); nothing is read from or sent to an outside system.
 """
 
 from __future__ import annotations
