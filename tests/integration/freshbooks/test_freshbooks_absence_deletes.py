@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,12 @@ safety: {{max_delete_fraction: 0.5, min_mass_delete: 10}}
 
 
 def seed_projects(sb: Any, count: int) -> None:
+    """``count`` projects changed last over the past days (not all in the look-back window)."""
     book = sb.state.book()
+    start = sb.now() - timedelta(days=10)
     for i in range(count):
-        sandbox_writes.create(book, sandbox_objects.PROJECTS, {"title": f"Project {i + 1}"}, sb.now())
+        sandbox_writes.create(book, sandbox_objects.PROJECTS, {"title": f"Project {i + 1}"},
+                              start + timedelta(minutes=30 * i))
 
 
 def delete_project(sb: Any, key: int) -> None:
@@ -175,8 +179,9 @@ def test_a_project_deleted_in_freshbooks_is_deleted_by_an_ordinary_sync(tmp_path
     assert report.writes == 1  # the one delete, on the database side
     pages = -(-(total - 1) // 100)
     listing = f"/projects/business/{sb.business_id}/projects"
-    # one page of changes (updated_since: nothing changed) + the id listing's pages; nothing else
-    assert requests == {listing: 1 + pages}, requests
+    # one page of changes (updated_since: nothing changed) + the id listing's pages, and the
+    # one missing id read to confirm it is gone (a 404); nothing else
+    assert requests == {listing: 1 + pages, f"/projects/business/{sb.business_id}/project/{gone}": 1}, requests
     assert counts["left_id_listing_pages"] == pages
     assert counts["left_deleted_by_absence"] == 1
 
@@ -203,6 +208,7 @@ def test_a_failed_id_listing_infers_no_delete(tmp_path: Path) -> None:
             sb.advance(3600)
             state["fail"] = True
             report = rig.sync(flaky, ok=False)
+            assert report.counts["left_id_listing_incomplete"] == 1
             assert report.counts["left_deleted_by_absence"] == 0
             assert gone in live_rows(tmp_path)  # a partial listing proves nothing
             state["fail"] = False
@@ -238,6 +244,7 @@ def test_an_id_listing_cut_short_infers_no_delete(tmp_path: Path) -> None:
             sb.advance(3600)
             state["cut"] = True
             report = rig.sync(books, ok=False)
+            assert report.counts["left_id_listing_incomplete"] == 1
             assert report.counts["left_deleted_by_absence"] == 0
             assert len(live_rows(tmp_path)) == total  # nothing deleted, not even the real one
             state["cut"] = False
