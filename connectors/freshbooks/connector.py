@@ -28,10 +28,18 @@ import structlog
 
 from connectors.freshbooks.discovery import Business, choose_business
 from connectors.freshbooks.errors import parse_error
+from connectors.freshbooks.idset import IdSet
 from connectors.freshbooks.specs import RESOURCES, Resource
 from connectors.freshbooks.wire import EASTERN, decode_fields, encode_fields, loads
 from syncengine.connector import BaseConnector, Capability, ObjectSpec, Page
-from syncengine.errors import ConfigError, ConnectorError, NotFoundError, UnsupportedError, ValidationError
+from syncengine.errors import (
+    ConfigError,
+    ConnectorError,
+    NotFoundError,
+    TransientError,
+    UnsupportedError,
+    ValidationError,
+)
 from syncengine.http import (
     ErrorContext,
     OAuth2RefreshAuth,
@@ -55,6 +63,11 @@ REAUTHORIZE = "run `syncengine auth freshbooks` to authorize again"
 
 #: ``updated_since`` look-back for project-like objects (clock skew, same-second writes).
 UPDATED_SINCE_OVERLAP = timedelta(minutes=10)
+
+#: the id-only listing of objects whose deletes are not listed: FreshBooks' largest page.
+ID_PAGE_SIZE = 100
+#: candidates for a delete by absence confirmed (read by id, a 404 is a delete) per pull.
+ABSENCE_CONFIRMATIONS = 100
 
 CONFIG_KEYS = frozenset(
     {
@@ -320,11 +333,14 @@ class FreshBooksConnector(BaseConnector):
         if res.family in ("identity", "report", "ledger"):
             yield Page(self._read_whole(res), cursor=None, full=True)
             return
-        mark, _ = decode_cursor(cursor)
+        mark, extra = decode_cursor(cursor)
         params: list[tuple[str, str]] = []
         full = mark is None or res.changes == "full"
         if not full and mark is not None:
             params = self._change_filter(res, mark)
+        #: deletes not listed by the API: ids compared with those the cursor holds (see _absent)
+        tracks_ids = res.deleted_by == "absence" and res.changes != "full"
+        listed_live: set[int] = set()
         seen_mark = mark
         pending: Page | None = None
 
@@ -335,6 +351,8 @@ class FreshBooksConnector(BaseConnector):
             for rows in self._list_pages(res, main):
                 records = [self._record(res, row) for row in rows]
                 seen_mark = advance(seen_mark, records, started_at=started_at)
+                if tracks_ids:
+                    listed_live.update(int(r.key) for r in records if not r.deleted and r.key.isdigit())
                 yield Page(records, cursor=cursor, full=full)
             if prefix:
                 for rows in self._list_pages(res, [*params, *prefix]):
@@ -346,16 +364,113 @@ class FreshBooksConnector(BaseConnector):
             if pending is not None:
                 yield pending
             pending = page
+        cursor_extra: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        if tracks_ids:
+            ids, deleted = self._absent(res, full, extra.get("ids"), listed_live, counts)
+            if ids is not None:
+                cursor_extra["ids"] = ids.encode()
+            if deleted:
+                if pending is not None:
+                    yield pending
+                pending = Page(deleted, cursor=cursor, full=False)
         final = seen_mark
         if res.changes == "updated_min" or (res.updated_field is None and res.changes == "updated_since"):
             # (time entries show no change time: everything before the pull's start was listed)
             floor = Watermark(started_at.astimezone(UTC))
             final = floor if final is None or final < floor else final
-        new_cursor = encode_cursor(final)
+        new_cursor = encode_cursor(final, **cursor_extra)
         if pending is None:
             pending = Page([], cursor=new_cursor, full=full)
         pending.cursor = new_cursor
+        pending.counts.update(counts)
         yield pending
+
+    def _absent(
+        self, res: Resource, full: bool, stored: str | None, listed_live: set[int], counts: dict[str, int]
+    ) -> tuple[IdSet | None, list[Record]]:
+        """Deletes of an object whose API lists none (projects): the ids to keep in the cursor and
+        the records found deleted, by an id-only listing compared with the ids stored last time.
+
+        A full pull lists every live record: its ids are the new set, and the engine infers the
+        deletes itself. An incremental pull lists every id again (a page per 100, no includes),
+        and an id stored last time and listed neither now nor by the change pass is a candidate.
+        A listing that fails or comes back short (fewer ids than its ``total``, an empty page
+        before the last) proves nothing: no delete is inferred and the old ids are kept. A page
+        can still shift under a delete made while we list (a record moves to the page we already
+        read), so each candidate is confirmed by reading it: only a 404 is a delete. At most
+        :data:`ABSENCE_CONFIRMATIONS` are read per pull; the rest stay in the set for the next."""
+        if full:
+            return IdSet(listed_live), []
+        previous: IdSet | None = None
+        if stored:
+            try:
+                previous = IdSet.decode(stored)
+            except ValueError:
+                _log.warning("freshbooks.ids.unreadable", obj=res.name)
+        listed, pages, complete = self._list_ids(res)
+        counts["id_listing_pages"] = pages
+        counts["deleted_by_absence"] = 0
+        if not complete:
+            counts["id_listing_incomplete"] = 1
+            _log.warning("freshbooks.ids.incomplete", obj=res.name, pages=pages, ids=len(listed))
+            # without an earlier set, a partial one would hide the unlisted ids' deletes for good
+            return (previous.union(listed | listed_live) if previous is not None else None), []
+        now = listed | listed_live
+        if previous is None:
+            return IdSet(now), []
+        candidates = previous.missing_from(now)
+        deleted: list[Record] = []
+        kept: list[int] = []
+        for index, key in enumerate(candidates):
+            if index >= ABSENCE_CONFIRMATIONS:
+                kept.append(key)
+                continue
+            try:
+                record = self._get_one(res, str(key))
+            except NotFoundError:
+                deleted.append(Record(str(key), {}, None, deleted=True))
+                continue
+            except TransientError:
+                kept.append(key)
+                continue
+            if record.deleted:
+                deleted.append(Record(str(key), {}, None, deleted=True))
+            else:
+                kept.append(key)  # there after all: the listing shifted under a concurrent change
+        counts["deleted_by_absence"] = len(deleted)
+        return IdSet(now).union(kept), deleted
+
+    def _list_ids(self, res: Resource) -> tuple[set[int], int, bool]:
+        """Every id of ``res``, by its plain listing at 100 a page without includes or filters:
+        (ids, pages read, whether the listing is known complete)."""
+        ids: set[int] = set()
+        page = read = 0
+        totals: set[int] = set()
+        try:
+            while True:
+                page += 1
+                query = [("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
+                body = self._call(res.name, "GET", self._path(res.path), params=query)
+                read += 1
+                rows, pages = self._unwrap_list(res, body)
+                total = _list_total(res, body)
+                if total is not None:
+                    totals.add(total)
+                for row in rows:
+                    key = row.get("id")
+                    if key is not None and str(key).isdigit():
+                        ids.add(int(key))
+                if page >= pages:
+                    break
+                if not rows:
+                    return ids, read, False  # more pages promised and none given
+        except TransientError as exc:
+            _log.warning("freshbooks.ids.failed", obj=res.name, page=page, error=str(exc))
+            return ids, read, False
+        # the total moved while we listed (a record came or went), or ids are missing: not sure
+        complete = len(totals) <= 1 and all(len(ids) >= t for t in totals)
+        return ids, read, complete
 
     def _change_filter(self, res: Resource, mark: Watermark) -> list[tuple[str, str]]:
         if res.changes == "updated_min":
@@ -556,6 +671,16 @@ class FreshBooksConnector(BaseConnector):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _list_total(res: Resource, body: Any) -> int | None:
+    """The ``total`` a list answer reports, if it reports one."""
+    if not isinstance(body, Mapping):
+        return None
+    accounting = res.family == "accounting"
+    holder = body.get("response", {}).get("result", body) if accounting else (body.get("meta") or {})
+    total = holder.get("total") if isinstance(holder, Mapping) else None
+    return int(total) if isinstance(total, int) or (isinstance(total, str) and total.isdigit()) else None
 
 
 def _strip_read_only(specs: Mapping[str, Any], value: Any) -> Any:

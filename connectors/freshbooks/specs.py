@@ -11,8 +11,9 @@ How changes and deletes are detected, per family (reference §1.6, §3):
   (vis_state 1) and listed by a second pass with ``search[vis_state]=1``.
 * taxes: deleted by HTTP DELETE, which removes them; nothing lists a deleted tax, so every pull
   is a full listing (taxes are few) marked ``Page.full`` and the engine infers deletes by absence.
-* projects: ``updated_since=<UTC>``; HTTP DELETE removes them, so deletes are seen by absence on
-  a full pull (no cursor: first sync and ``sync --full``).
+* projects: ``updated_since=<UTC>``; HTTP DELETE removes them and no listing shows a deletion, so
+  deletes are seen by absence: on a full pull by the engine, and on every incremental pull by an
+  id-only listing (100 a page) compared with the ids the cursor holds (``connector._absent``).
 * time entries: ``updated_since=<UTC>`` with ``include_deleted=true``; a deleted entry comes back
   with ``active: false`` (the API keeps them soft-deleted) and becomes ``Record(deleted=True)``.
 * reports and identity (account, accounts, balance_sheet, cash_flow): re-read whole every pull.
@@ -397,7 +398,7 @@ PROJECTS = Resource(
     spec=ObjectSpec(
         name="projects",
         key="id",
-        capabilities=frozenset(READ_ONLY | WRITE | {Capability.INCREMENTAL, Capability.ARCHIVE}),
+        capabilities=frozenset(READ_ONLY | WRITE | INCREMENTAL | {Capability.ARCHIVE}),
         fields=table(
             F("id", "integer", "FreshBooks id", ro=True),
             F("title", req=True),
@@ -421,7 +422,7 @@ PROJECTS = Resource(
             F("updated_at", "datetime", "last change (UTC)", ro=True),
         ),
         cursor_field="updated_at",
-        description="Projects. Deleted for good by HTTP DELETE: deletes are seen on full pulls.",
+        description="Projects. Deleted for good by HTTP DELETE: deletes are seen by an id-only listing.",
     ),
     family="projects",
     path="/projects/business/{business_id}/projects",

@@ -8,7 +8,8 @@ Edits "behind the engine's back" go through a second connector, as another progr
 Claims, and why some are not:
 
 * ``INCREMENTAL`` and ``DELETES_IN_CHANGES`` where the object has them (see connectors/freshbooks/specs.py);
-  taxes are always listed in full and projects' deletes are seen by absence.
+  taxes are always listed in full; projects' deletes are seen by absence (an id-only listing
+  compared with the ids the cursor holds).
 * ``FIND`` for clients (by email).
 * ``ARCHIVE`` is not claimed: in FreshBooks an archived record (vis_state 2) stays listed and
   readable, while the contract expects archive to hide it. The connector reports archived
@@ -271,7 +272,7 @@ for subject in (
         _edited("description"),
         lambda ctx: {"title": "", "description": "no title"},
         prepare=_a_client,
-        extra=frozenset({Capability.INCREMENTAL}),
+        extra=INCREMENTAL,
         managed=frozenset({"updated_at"}),
     ),
     _subject(
