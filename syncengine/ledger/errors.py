@@ -37,7 +37,7 @@ class NotALedgerError(LedgerError):
     """The ledger URL points at something that is not a syncengine ledger: an empty or foreign
     file, a corrupt database, tables of another application, a schema revision we do not know.
 
-    ``reason`` is one of: ``not_a_file``, ``unreadable``, ``empty``, ``not_sqlite``, ``no_tables``,
+    ``reason`` is one of: ``no_folder``, ``not_a_file``, ``unreadable``, ``empty``, ``not_sqlite``, ``no_tables``,
     ``foreign``, ``corrupt``, ``unknown_revision``. Nothing was written to it."""
 
     def __init__(self, message: str, *, location: str, reason: str, hint: str | None = None) -> None:

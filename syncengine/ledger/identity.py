@@ -60,7 +60,11 @@ def create_sqlite_ledger(path: Path) -> bool:
     """Create a new ledger at ``path`` if nothing is there; True if this call created it."""
     if os.path.lexists(path):
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        # A mistyped path must not become a new, empty ledger in a new folder: refused, as a CSV
+        # file in a missing folder is.
+        raise _refuse(f"ledger file {path}:", f"folder {path.parent} does not exist", "no_folder",
+                      f"create it (mkdir -p {path.parent}) or correct `ledger:` in the config")
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:

@@ -47,6 +47,9 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
                       "not UTF-8 text"),
     "mongodb ledger": (lambda d: _sub(d / "config.yaml", "sqlite:///syncengine.db", "mongodb://h/db"),
                        "config.yaml", "unsupported ledger URL mongodb"),
+    "sqlite ledger folder missing": (lambda d: _sub(d / "config.yaml", "sqlite:///syncengine.db",
+                                                    "sqlite:///nodir/syncengine.db"),
+                                     "nodir/syncengine.db", "folder"),
     "yaml alias bomb": (lambda d: (d / "config.yaml").write_text(bomb()), "config.yaml", "aliases"),
 }
 

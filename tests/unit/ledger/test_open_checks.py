@@ -35,6 +35,7 @@ def _one_line(exc: LedgerError) -> str:
 
 def test_a_new_file_is_created_with_mode_0600(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "ledger.db"
+    path.parent.mkdir()  # a missing folder is refused (test_bad_input_lines), not created
     led = Ledger.open(f"sqlite:///{path}")
     try:
         with led.transaction() as tx:
