@@ -40,14 +40,20 @@ def auth(
         "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
     client_secret: Annotated[str | None, typer.Option(
         "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="A scope to add (repeatable), e.g. user:invoices:write; the rest: config `scopes`, "
+        "else every scope the connector uses.")] = None,
 ) -> None:
     """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
     from connectors.freshbooks.auth import authorize
+    from connectors.freshbooks.scopes import ALL_SCOPES
 
     if client_id:
         options["client_id"] = client_id
     if client_secret:
         options["client_secret"] = client_secret
+    if scope:
+        options["scopes"] = list(dict.fromkeys([*(options.get("scopes") or ALL_SCOPES), *scope]))
     authorize(options, token_store, port=port, open_browser=browser)
 
 
@@ -58,12 +64,14 @@ def sandbox(
     token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
     requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
     variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
+    redirect_uri: Annotated[str, typer.Option(
+        "--redirect-uri", help="The redirect URI registered with the sandbox's app.")] = "http://127.0.0.1:8976/callback",
 ) -> None:
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
     from connectors.freshbooks.sandbox.cli import start_sandbox
 
     start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
-                  requests_per_minute=requests_per_minute, variants=variant or [])
+                  requests_per_minute=requests_per_minute, variants=variant or [], redirect_uri=redirect_uri)
 
 
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:

@@ -11,7 +11,7 @@ from .variants import parse_assignments
 
 
 def start_sandbox(*, port: int, seed: int, state: Path | None, token_ttl: int,
-                  requests_per_minute: int | None, variants: list[str]) -> None:
+                  requests_per_minute: int | None, variants: list[str], redirect_uri: str) -> None:
     """Check ``--variant NAME=VALUE`` items (one clear line and exit 2 when bad), then serve."""
     try:
         chosen = parse_assignments(variants)
@@ -19,4 +19,4 @@ def start_sandbox(*, port: int, seed: int, state: Path | None, token_ttl: int,
         typer.echo(f"error: --variant {exc}", err=True)
         raise typer.Exit(2) from None
     run_sandbox(port=port, seed=seed, state_file=str(state) if state else None, token_ttl=token_ttl,
-                requests_per_minute=requests_per_minute, variants=chosen)
+                requests_per_minute=requests_per_minute, variants=chosen, redirect_uri=redirect_uri)

@@ -164,6 +164,8 @@ def test_two_clients_refreshing_concurrently_refresh_once(sandbox: Any) -> None:
 def test_authorize_command_flow(sandbox: Any) -> None:
     from connectors.freshbooks.auth import authorize
 
+    sandbox.set_variants(redirect_uri="any_loopback")  # no redirect_uri: a loopback listener's own
+
     store = MemoryTokenStore()
     urls: list[str] = []
     result: dict[str, Any] = {}
