@@ -6,15 +6,29 @@ lines duplicated when FreshBooks appends lines sent without ``lineid``, a 429 wi
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from connectors.freshbooks.connector import FreshBooksConnector
-from syncengine.errors import NotFoundError, ValidationError
-from syncengine.records import Money
+from connectors.freshbooks.scopes import MissingScopeError
+from syncengine.config import load_config
+from syncengine.errors import AuthError, NotFoundError, ValidationError
+from syncengine.http import normalize_token_response
+from syncengine.ledger import Ledger
+from syncengine.reconcile import PairOptions, run_pipeline
+from syncengine.records import Money, Record
+from syncengine.tokens import MemoryTokenStore
+from tests.conftest import free_port
 
 from .conftest import SandboxServer, connector_for
 
@@ -85,3 +99,199 @@ def test_every_error_shape_maps_to_the_right_typed_error(
     assert invalid.value.field == "customerid"
     with pytest.raises(NotFoundError):
         fb.update("clients", "999999", {"organization": "x"}, "k")
+
+
+# -- cleared text, deletes of time entries and projects --------------------------------------------
+
+CLEARED_MAPPING = """\
+pairs:
+  - name: clients
+    left: clients
+    right: clients
+    conflict: newest_wins
+    deletes: propagate
+    fields:
+      - {left: id, right: freshbooks_id, direction: left_to_right}
+      - {left: organization, right: organization}
+      - {left: note, right: note}
+      - {left: mob_phone, right: mob_phone}
+"""
+
+CLEARED_CONFIG = """\
+ledger: "sqlite:///{work}/ledger.db"
+connectors:
+  books:
+    type: freshbooks
+    base_url: "{url}"
+    client_id: "{client_id}"
+    client_secret: "{client_secret}"
+    redirect_uri: "{redirect_uri}"
+  db:
+    type: sqldb
+    url: "sqlite:///{work}/target.db"
+    objects:
+      clients:
+        table: clients
+        key: id
+        updated_at: updated_at
+        create: true
+        columns: {{id: string, freshbooks_id: integer, organization: string, note: string, mob_phone: string,
+                   updated_at: datetime}}
+pipelines:
+  - {{name: books-db, left: books, right: db, mapping: mapping.yaml}}
+"""
+
+
+@pytest.mark.parametrize("mode", ["null", "empty_string"])
+def test_cleared_text_round_trips_without_a_loop(tmp_path: Path, mode: str) -> None:
+    """A field cleared in the database clears in FreshBooks and reads back as cleared (null or "",
+    as the variant has it): the next sync writes nothing. A field cleared in FreshBooks clears in
+    the database the same way."""
+    expected = None if mode == "null" else ""
+    with SandboxServer(seed=3, port=0, variants={"cleared_text": mode}) as sb:
+        fb = connector_for(sb)
+        for key in ("1001", "1002", "1003"):
+            fb.update("clients", key, {"note": f"note {key}", "mob_phone": f"555-{key}"}, f"seed-{key}")
+        (tmp_path / "mapping.yaml").write_text(CLEARED_MAPPING)
+        (tmp_path / "config.yaml").write_text(CLEARED_CONFIG.format(
+            work=tmp_path, url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret,
+            redirect_uri=sb.redirect_uri))
+        config = load_config(tmp_path / "config.yaml")
+        ledger = Ledger.open(config.ledger_url)
+        mapping = config.mapping(config.pipeline("books-db"), ledger)
+        db = config.connector("db", ledger)
+
+        def sync() -> int:
+            report = run_pipeline(ledger=ledger, pipeline="books-db", mapping=mapping, left=fb, right=db,
+                                  options=PairOptions())
+            assert report.ok, report.errors + [e for p in report.pairs for e in p.errors]
+            return report.writes
+
+        def row(key: int) -> tuple[Any, ...]:
+            with sqlite3.connect(tmp_path / "target.db") as conn:
+                found = conn.execute("SELECT note, mob_phone FROM clients WHERE freshbooks_id = ?", (key,)).fetchone()
+            assert found is not None
+            return tuple(found)
+
+        try:
+            assert sync() == 3 and sync() == 0
+            assert row(1001) == ("note 1001", "555-1001")
+            with sqlite3.connect(tmp_path / "target.db") as conn:  # cleared as NULL and as ""
+                conn.execute("UPDATE clients SET note = NULL, mob_phone = '', updated_at = '2099-01-01T00:00:00+00:00' "
+                             "WHERE freshbooks_id = 1001")
+            assert sync() == 1
+            stored = sb.state.get("clients", 1001) or {}
+            assert (stored["note"], stored["mob_phone"]) == (expected, expected)
+            assert sync() == 0  # the cleared read-back is our own echo, however FreshBooks shows it
+            assert sync() == 0
+
+            fb.update("clients", "1002", {"note": None}, "clear-1002")  # cleared in FreshBooks
+            assert (sb.state.get("clients", 1002) or {})["note"] == expected
+            assert sync() == 1
+            assert row(1002)[0] in (None, "") and row(1002)[1] == "555-1002"
+            assert sync() == 0
+        finally:
+            fb.close()
+            db.close()
+            ledger.close()
+
+
+def _pull(fb: FreshBooksConnector, obj: str, cursor: str | None) -> tuple[list[Record], str | None]:
+    records: list[Record] = []
+    last = cursor
+    for page in fb.changes(obj, cursor):
+        records.extend(page.records)
+        last = page.cursor
+    return records, last
+
+
+@pytest.mark.parametrize("mode", ["hard", "inactive"])
+def test_a_deleted_time_entry_is_seen_as_deleted(sandbox: Any, fb: FreshBooksConnector, mode: str) -> None:
+    sandbox.set_variants(time_entry_delete=mode)
+    everything, cursor = _pull(fb, "time_entries", None)
+    live = [r for r in everything if not r.deleted]
+    victim, survivor = live[0], live[1]
+    fb.delete("time_entries", victim.key)
+    sandbox.advance(5)
+    changed, cursor = _pull(fb, "time_entries", cursor)
+    assert [r.key for r in changed if r.deleted] == [victim.key]
+    assert fb.get("time_entries", [victim.key, survivor.key])[0].key == survivor.key
+    again, _ = _pull(fb, "time_entries", cursor)  # seen once, not on every later pull
+    assert [r.key for r in again if r.deleted] in ([], [victim.key])
+
+
+@pytest.mark.parametrize("mode", ["hard", "soft"])
+def test_a_deleted_project_is_seen_as_deleted(sandbox: Any, fb: FreshBooksConnector, mode: str) -> None:
+    sandbox.set_variants(project_delete=mode)
+    made = fb.create("projects", {"title": "Doomed"}, "p1")
+    kept = fb.create("projects", {"title": "Kept"}, "p2")
+    _, cursor = _pull(fb, "projects", None)
+    sandbox.advance(5)
+    fb.delete("projects", made.key)
+    sandbox.advance(5)
+    changed, cursor = _pull(fb, "projects", cursor)
+    assert [r.key for r in changed if r.deleted] == [made.key]
+    assert [r.key for r in fb.get("projects", [made.key, kept.key])] == [kept.key]
+    full, _ = _pull(fb, "projects", None)  # a full listing does not show it live either
+    assert made.key not in {r.key for r in full if not r.deleted}
+
+
+# -- scopes -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["enforced", "ignored"])
+def test_a_missing_scope_is_named_with_the_command_that_adds_it(sandbox: Any, mode: str) -> None:
+    sandbox.set_variants(scopes=mode)
+    granted = "user:profile:read user:clients:read user:invoices:read"
+    store = MemoryTokenStore({"freshbooks": normalize_token_response(
+        sandbox.sandbox.issue_tokens(scope=granted), now=time.time())})
+    fb = connector_for(sandbox, store)
+    try:
+        assert fb.get("clients", ["1001"])[0].key == "1001"  # a granted scope works
+        if mode == "ignored":
+            fb.update("clients", "1001", {"note": "written"}, "k1")
+            assert (sandbox.state.get("clients", 1001) or {})["note"] == "written"
+            return
+        with pytest.raises(MissingScopeError) as write:
+            fb.update("clients", "1001", {"note": "written"}, "k1")
+        assert write.value.scope == "user:clients:write" and isinstance(write.value, AuthError)
+        assert "syncengine auth freshbooks --scope user:clients:write" in str(write.value)
+        with pytest.raises(MissingScopeError) as read:
+            list(fb.changes("projects", None))
+        assert "user:projects:read" in str(read.value) and "--scope user:projects:read" in str(read.value)
+    finally:
+        fb.close()
+
+
+def test_auth_scope_option_adds_the_scope(sandbox: Any, tmp_path: Path) -> None:
+    """`syncengine auth freshbooks --scope X` (a real process, the test playing the browser) asks for
+    every scope the connector uses plus X; the stored token then passes the call that needed X."""
+    sandbox.set_variants(scopes="enforced", redirect_uri="any_loopback")  # the listener's own URI
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"
+        f"connectors:\n  books:\n    type: freshbooks\n    base_url: {sandbox.url}\n"
+        f"    redirect_uri: http://127.0.0.1:{port}/callback\n"
+        "    scopes: [user:profile:read, user:clients:read]\n"
+        "pipelines: []\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config), "--port", str(port),
+         "--client-id", sandbox.client_id, "--client-secret", sandbox.client_secret,
+         "--scope", "user:clients:write"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert proc.stdout is not None
+    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    httpx.get(url, follow_redirects=True, timeout=30)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, rest
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        token = ledger.load_token("freshbooks") or {}
+    assert str(token["scope"]).split() == ["user:profile:read", "user:clients:read", "user:clients:write"]
+    fb = connector_for(sandbox, MemoryTokenStore({"freshbooks": token}))
+    try:
+        fb.update("clients", "1001", {"note": "now allowed"}, "k1")
+    finally:
+        fb.close()
+    assert (sandbox.state.get("clients", 1001) or {})["note"] == "now allowed"
