@@ -15,6 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -295,3 +296,63 @@ def test_auth_scope_option_adds_the_scope(sandbox: Any, tmp_path: Path) -> None:
     finally:
         fb.close()
     assert (sandbox.state.get("clients", 1001) or {})["note"] == "now allowed"
+
+
+# -- redirect URI -----------------------------------------------------------------------------------
+
+
+def _auth(sb: Any, work: Path, port: int, redirect_uri: str | None, env_uri: str | None = None,
+          ) -> tuple[int, str, str]:
+    """`syncengine auth freshbooks` in a real process, the test playing the browser when the
+    command prints an address: (exit code, the address printed, everything it said)."""
+    lines = [f"ledger: sqlite:///{work / 'ledger.db'}", "connectors:", "  books:", "    type: freshbooks",
+             f"    base_url: {sb.url}"]
+    if redirect_uri:
+        lines.append(f"    redirect_uri: {redirect_uri}")
+    (work / "config.yaml").write_text("\n".join([*lines, "pipelines: []", ""]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
+    if env_uri:
+        env["FRESHBOOKS_REDIRECT_URI"] = env_uri
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(work / "config.yaml"), "--port",
+         str(port), "--client-id", sb.client_id, "--client-secret", sb.client_secret],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert proc.stdout is not None
+    said: list[str] = []
+    url = ""
+    for line in proc.stdout:
+        said.append(line)
+        if line.startswith("http"):
+            url = line.strip()
+            httpx.get(url, follow_redirects=True, timeout=30)  # the browser
+            break
+    rest, _ = proc.communicate(timeout=60)
+    return proc.returncode, url, "".join(said) + rest
+
+
+@pytest.mark.parametrize("mode", ["exact", "any_loopback"])
+def test_an_unregistered_redirect_uri_is_one_clear_line(tmp_path: Path, mode: str) -> None:
+    registered_port, other_port = free_port(), free_port()
+    registered = f"http://127.0.0.1:{registered_port}/callback"
+    other = f"http://127.0.0.1:{other_port}/callback"
+    with SandboxServer(seed=1, port=0, redirect_uri=registered, variants={"redirect_uri": mode}) as sb:
+        code, url, said = _auth(sb, tmp_path, other_port, other)
+    if mode == "exact":
+        assert code == 2 and url == "", said
+        assert f"refused the redirect URI {other}" in said and "FRESHBOOKS_REDIRECT_URI" in said
+        assert "Traceback" not in said and len(said.strip().splitlines()) <= 2
+    else:
+        assert code == 0 and "authorized" in said, said
+
+
+def test_the_registered_redirect_uri_comes_from_the_environment(tmp_path: Path) -> None:
+    """No redirect_uri in the config: FRESHBOOKS_REDIRECT_URI is the one sent, and the listener is
+    on its port (not on --port), under the strict `exact` reading."""
+    port = free_port()
+    registered = f"http://127.0.0.1:{port}/callback"
+    with SandboxServer(seed=1, port=0, redirect_uri=registered) as sb:
+        code, url, said = _auth(sb, tmp_path, free_port(), None, env_uri=registered)
+        assert code == 0, said
+        assert f"redirect_uri={quote(registered, safe='')}" in url
+        with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+            assert (ledger.load_token("freshbooks") or {}).get("access_token")
