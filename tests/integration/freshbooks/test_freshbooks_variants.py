@@ -356,3 +356,73 @@ def test_the_registered_redirect_uri_comes_from_the_environment(tmp_path: Path) 
         assert f"redirect_uri={quote(registered, safe='')}" in url
         with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
             assert (ledger.load_token("freshbooks") or {}).get("access_token")
+
+
+# -- currencies: JPY without decimals, KWD with three ----------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["refused", "accepted"])
+def test_jpy_amounts_go_out_whole_under_either_reading(sandbox: Any, fb: FreshBooksConnector, mode: str) -> None:
+    sandbox.set_variants(jpy_fractional=mode)
+    line = {"name": "a", "qty": Decimal(3), "unit_cost": Money(Decimal("1000.4"), "JPY")}
+    made = fb.create("invoices", {"customerid": 1001, "currency_code": "JPY", "lines": [line]}, "jpy-1")
+    assert made.fields["lines"][0]["unit_cost"] == Money(Decimal("1000"), "JPY")
+    assert made.fields["amount"] == Money(Decimal("3000"), "JPY")
+    edited = fb.update("invoices", made.key, {"lines": [{**line, "unit_cost": Money(Decimal("99.5"), "JPY")}]}, "jpy-2")
+    assert edited.fields["amount"] == Money(Decimal("300"), "JPY")
+
+
+@pytest.mark.parametrize("mode", ["refused", "accepted"])
+def test_kwd_is_kept_to_three_decimals_or_refused_by_name(sandbox: Any, fb: FreshBooksConnector, mode: str) -> None:
+    sandbox.set_variants(kwd=mode)
+    line = {"name": "a", "qty": Decimal(2), "unit_cost": Money(Decimal("1.2345"), "KWD")}
+    body = {"customerid": 1001, "currency_code": "KWD", "lines": [line]}
+    if mode == "refused":
+        with pytest.raises(ValidationError) as refused:
+            fb.create("invoices", body, "kwd-1")
+        assert refused.value.field == "currency_code" and "KWD" in str(refused.value)
+        return
+    made = fb.create("invoices", body, "kwd-1")
+    assert made.fields["lines"][0]["unit_cost"] == Money(Decimal("1.235"), "KWD")  # half up to 0.001
+    assert made.fields["amount"] == Money(Decimal("2.470"), "KWD")
+
+
+@pytest.mark.parametrize("mode", ["refused", "accepted"])
+def test_a_client_in_kwd_fails_alone_and_by_name(tmp_path: Path, mode: str) -> None:
+    """Clients made in the database, one in KWD: where FreshBooks refuses KWD that record fails with
+    an error naming it and the currency, and the others are created all the same."""
+    mapping = CLEARED_MAPPING.replace("{left: mob_phone, right: mob_phone}", "{left: currency_code, right: currency}")
+    config_text = CLEARED_CONFIG.replace("mob_phone: string", "currency: string")
+    with SandboxServer(seed=1, port=0, variants={"kwd": mode}) as sb:
+        (tmp_path / "mapping.yaml").write_text(mapping)
+        (tmp_path / "config.yaml").write_text(config_text.format(
+            work=tmp_path, url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret,
+            redirect_uri=sb.redirect_uri))
+        config = load_config(tmp_path / "config.yaml")
+        ledger = Ledger.open(config.ledger_url)
+        mapping_c = config.mapping(config.pipeline("books-db"), ledger)
+        fb = connector_for(sb)
+        db = config.connector("db", ledger)
+        try:
+            first = run_pipeline(ledger=ledger, pipeline="books-db", mapping=mapping_c, left=fb, right=db,
+                                 options=PairOptions())
+            assert first.ok, first.errors
+            with sqlite3.connect(tmp_path / "target.db") as conn:
+                conn.executemany("INSERT INTO clients (id, organization, currency, updated_at) VALUES (?, ?, ?, ?)",
+                                 [("db-1", "Kuwait Trading", "KWD", "2099-01-01T00:00:00+00:00"),
+                                  ("db-2", "Dollar Shop", "USD", "2099-01-01T00:00:00+00:00")])
+            report = run_pipeline(ledger=ledger, pipeline="books-db", mapping=mapping_c, left=fb, right=db,
+                                  options=PairOptions())
+            made = {c["organization"]: c["currency_code"] for c in sb.state.list("clients")}
+            errors = report.errors + [e for p in report.pairs for e in p.errors]
+            assert made.get("Dollar Shop") == "USD"
+            if mode == "accepted":
+                assert made.get("Kuwait Trading") == "KWD" and errors == []
+            else:
+                assert "Kuwait Trading" not in made
+                assert len(errors) == 1 and "db-1" in errors[0] and "KWD" in errors[0], errors
+                assert report.status == "partial"
+        finally:
+            fb.close()
+            db.close()
+            ledger.close()
