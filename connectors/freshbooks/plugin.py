@@ -41,8 +41,8 @@ def auth(
     client_secret: Annotated[str | None, typer.Option(
         "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
     scope: Annotated[list[str] | None, typer.Option(
-        "--scope", help="A scope to add (repeatable), e.g. user:invoices:write; the rest: config `scopes`, "
-        "else every scope the connector uses.")] = None,
+        "--scope", help="A scope to add (repeatable), e.g. user:invoices:write, to the config's `scopes`, "
+        "else to those granted before, else to every scope the connector uses.")] = None,
 ) -> None:
     """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
     from connectors.freshbooks.auth import authorize
@@ -52,8 +52,10 @@ def auth(
         options["client_id"] = client_id
     if client_secret:
         options["client_secret"] = client_secret
-    if scope:
-        options["scopes"] = list(dict.fromkeys([*(options.get("scopes") or ALL_SCOPES), *scope]))
+    if scope:  # added to the config's scopes, else to those granted before, else to every one we use
+        stored = token_store.load_token(str(options.get("token_name") or "freshbooks")) or {}
+        before = options.get("scopes") or str(stored.get("scope") or "").split() or ALL_SCOPES
+        options["scopes"] = list(dict.fromkeys([*before, *scope]))
     authorize(options, token_store, port=port, open_browser=browser)
 
 

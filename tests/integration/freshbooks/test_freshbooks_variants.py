@@ -264,18 +264,25 @@ def test_a_missing_scope_is_named_with_the_command_that_adds_it(sandbox: Any, mo
         fb.close()
 
 
-def test_auth_scope_option_adds_the_scope(sandbox: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["config", "granted_before"])
+def test_auth_scope_option_adds_the_scope(sandbox: Any, tmp_path: Path, source: str) -> None:
     """`syncengine auth freshbooks --scope X` (a real process, the test playing the browser) asks for
-    every scope the connector uses plus X; the stored token then passes the call that needed X."""
+    the config's scopes, else those the stored token was granted, plus X; the new token then
+    passes the call that needed X."""
     sandbox.set_variants(scopes="enforced", redirect_uri="any_loopback")  # the listener's own URI
     port = free_port()
     config = tmp_path / "config.yaml"
+    before = "user:profile:read user:clients:read"
+    if source == "granted_before":
+        with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+            ledger.save_token("freshbooks", normalize_token_response(
+                sandbox.sandbox.issue_tokens(scope=before), now=time.time()))
     config.write_text(
         f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"
         f"connectors:\n  books:\n    type: freshbooks\n    base_url: {sandbox.url}\n"
         f"    redirect_uri: http://127.0.0.1:{port}/callback\n"
-        "    scopes: [user:profile:read, user:clients:read]\n"
-        "pipelines: []\n")
+        + ("    scopes: [user:profile:read, user:clients:read]\n" if source == "config" else "")
+        + "pipelines: []\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config), "--port", str(port),
