@@ -25,6 +25,13 @@ def _client(r: Running, email: str) -> str:
     return str(made.json()["response"]["result"]["client"]["id"])
 
 
+def _runs_finished(r: Running) -> None:
+    """Wait until nothing is queued and every run started is recorded as finished."""
+    wait_until(lambda: not r.daemon.ledger.pending_syncs() and all(
+        run.finished_at is not None for run in r.daemon.ledger.recent_runs(limit=100, pipeline="books-sheet")),
+        what="the runs in hand to finish")
+
+
 def test_an_edit_in_freshbooks_reaches_the_csv_through_the_webhook(running: Running) -> None:
     r = running
     assert r.daemon.next_runs()["books-sheet"].year > 2000  # scheduled, but not before the test ends
@@ -34,6 +41,7 @@ def test_an_edit_in_freshbooks_reaches_the_csv_through_the_webhook(running: Runn
     r.api("PUT", f"users/clients/{client_id}", json={"client": {"fname": "Edited"}})
     wait_until(lambda: r.csv.get("hook@x.io", {}).get("first_name") == "Edited", what="the edit in the CSV")
     r.sb.sandbox.webhooks.wait_idle()
+    _runs_finished(r)  # a stop between the run's batches would leave it partial: a race, not a result
     r.daemon.queue.stop()  # the run in hand finishes and is recorded
     assert set(r.csv) == {"hook@x.io"}  # only the record the webhooks named, no full run
     runs = r.daemon.ledger.recent_runs(pipeline="books-sheet")
@@ -142,6 +150,7 @@ def test_a_burst_that_arrives_during_a_run_costs_one_or_two_runs(running: Runnin
     wait_until(lambda: len(r.daemon.ledger.pending_syncs()) >= 20, what="the 20 queued syncs")
     release.set()
     wait_until(lambda: all(e in r.csv for e in emails), what="the 20 records in the CSV")
+    _runs_finished(r)
     queue.stop()
 
     runs = [run for run in r.daemon.ledger.recent_runs(limit=100, pipeline="books-sheet") if run.id not in before]
