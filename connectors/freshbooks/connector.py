@@ -357,7 +357,10 @@ class FreshBooksConnector(BaseConnector):
         if not full and mark is not None:
             params = self._change_filter(res, mark)
         #: deletes not listed by the API: ids compared with those the cursor holds (see _absent)
-        tracks_ids = (res.deleted_by == "absence" or res.absence_too) and res.changes != "full"
+        #: a deleted record listed as such proves this account keeps its deletes visible: the id
+        #: listing that finds hard deletes is then skipped for good (kept in the cursor as "kept")
+        kept_deletes = res.absence_too and extra.get("kept") == "1"
+        tracks_ids = (res.deleted_by == "absence" or res.absence_too) and res.changes != "full" and not kept_deletes
         listed_live: set[int] = set()
         listed_deleted: set[int] = set()
         seen_mark = mark
@@ -372,6 +375,7 @@ class FreshBooksConnector(BaseConnector):
                 seen_mark = advance(seen_mark, records, started_at=started_at)
                 if tracks_ids:
                     listed_live.update(int(r.key) for r in records if not r.deleted and r.key.isdigit())
+                if res.absence_too:
                     listed_deleted.update(int(r.key) for r in records if r.deleted and r.key.isdigit())
                 yield Page(records, cursor=cursor, full=full)
             if prefix:
@@ -385,6 +389,8 @@ class FreshBooksConnector(BaseConnector):
                 yield pending
             pending = page
         cursor_extra: dict[str, str] = {}
+        if res.absence_too and (kept_deletes or listed_deleted):
+            cursor_extra["kept"] = "1"
         counts: dict[str, int] = {}
         if tracks_ids:
             ids, deleted = self._absent(res, full, extra.get("ids"), listed_live, counts, listed_deleted)

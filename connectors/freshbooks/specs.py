@@ -16,7 +16,8 @@ How changes and deletes are detected, per family (reference §1.6, §3):
   id-only listing (100 a page) compared with the ids the cursor holds (``connector._absent``).
 * time entries: ``updated_since=<UTC>`` with ``include_deleted=true``; a deleted entry kept by the
   API comes back with ``active: false`` and becomes ``Record(deleted=True)``; one deleted hard
-  (FreshBooks does not say which) is found by the id-only listing, as a project is.
+  (FreshBooks does not say which) is found by the id-only listing, as a project is, until an
+  ``active: false`` entry shows that the account keeps them (then the listing is skipped).
 * reports and identity (account, accounts, balance_sheet, cash_flow): re-read whole every pull.
 """
 

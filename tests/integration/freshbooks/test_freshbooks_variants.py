@@ -217,8 +217,13 @@ def test_a_deleted_time_entry_is_seen_as_deleted(sandbox: Any, fb: FreshBooksCon
     changed, cursor = _pull(fb, "time_entries", cursor)
     assert [r.key for r in changed if r.deleted] == [victim.key]
     assert fb.get("time_entries", [victim.key, survivor.key])[0].key == survivor.key
-    again, _ = _pull(fb, "time_entries", cursor)  # seen once, not on every later pull
+    again, cursor = _pull(fb, "time_entries", cursor)  # seen once, not on every later pull
     assert [r.key for r in again if r.deleted] in ([], [victim.key])
+    # the id-only listing that finds hard deletes goes on under `hard`; once a deleted entry was
+    # listed as such (`inactive`) the account is known to keep them, and the listing stops
+    sandbox.advance(5)
+    id_pages = sum(p.counts.get("id_listing_pages", 0) for p in fb.changes("time_entries", cursor))
+    assert (id_pages >= 1) == (mode == "hard")
 
 
 @pytest.mark.parametrize("mode", ["hard", "soft"])
