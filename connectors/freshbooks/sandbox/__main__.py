@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .server import run_sandbox
+from .server import CLI_REDIRECT_URI, run_sandbox
+from .variants import parse_assignments
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,9 +16,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state", default=None, help="state file: loaded at start, saved at exit")
     parser.add_argument("--token-ttl", type=int, default=43200, help="access token lifetime, seconds")
     parser.add_argument("--requests-per-minute", type=int, default=None, help="per-token budget")
+    parser.add_argument("--variant", action="append", default=[], help="NAME=VALUE for an open behaviour")
+    parser.add_argument("--redirect-uri", default=CLI_REDIRECT_URI, help="the redirect URI the app registers")
     args = parser.parse_args(argv)
+    try:
+        variants = parse_assignments(args.variant)
+    except ValueError as exc:
+        parser.error(f"--variant {exc}")  # one line, exit 2
     run_sandbox(port=args.port, seed=args.seed, state_file=args.state, token_ttl=args.token_ttl,
-                requests_per_minute=args.requests_per_minute)
+                requests_per_minute=args.requests_per_minute, variants=variants, redirect_uri=args.redirect_uri)
 
 
 if __name__ == "__main__":

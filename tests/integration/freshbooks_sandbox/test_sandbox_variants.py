@@ -45,8 +45,9 @@ def test_variants_given_at_start_and_bad_ones_refused() -> None:
     assert len(VARIANTS) >= 12
 
 
-def test_cli_refuses_a_bad_variant_in_one_line() -> None:
-    done = subprocess.run([sys.executable, "-m", "syncengine", "sandbox", "freshbooks", "--port", "0",
+@pytest.mark.parametrize("command", [["syncengine", "sandbox", "freshbooks"], ["connectors.freshbooks.sandbox"]])
+def test_cli_refuses_a_bad_variant_in_one_line(command: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-m", *command, "--port", "0",
                            "--variant", "retry_after=often"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "retry_after" in done.stderr and "Traceback" not in done.stderr
