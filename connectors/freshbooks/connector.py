@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import structlog
 
+from connectors.freshbooks.currency import AmountError
 from connectors.freshbooks.discovery import Business, choose_business
 from connectors.freshbooks.errors import parse_error
 from connectors.freshbooks.idset import IdSet
@@ -50,7 +51,7 @@ from syncengine.http import (
     transport_errors,
 )
 from syncengine.incremental import Watermark, advance, decode_cursor, encode_cursor
-from syncengine.records import Record
+from syncengine.records import Money, Record
 from syncengine.tokens import TokenStore
 
 __all__ = ["CONFIG_KEYS", "FreshBooksConnector"]
@@ -566,7 +567,9 @@ class FreshBooksConnector(BaseConnector):
         return found
 
     # -- writing -------------------------------------------------------------------------------
-    def _wire_body(self, res: Resource, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _wire_body(
+        self, res: Resource, fields: Mapping[str, Any], currency: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
         specs = res.spec.fields
         unknown = [k for k in fields if k not in specs]
         writable = {
@@ -577,7 +580,26 @@ class FreshBooksConnector(BaseConnector):
         if unknown:
             _log.debug("freshbooks.write.unknown_fields_sent", obj=res.name, fields=unknown)
             writable.update({k: fields[k] for k in unknown})
-        return encode_fields(specs, writable, res.zone)
+        record_currency = fields.get("currency_code") or currency
+        try:
+            return encode_fields(specs, writable, res.zone, str(record_currency) if record_currency else None)
+        except AmountError as exc:
+            raise ValidationError(str(exc), connector=self.name, obj=res.name, key=key, field=exc.field) from None
+
+    def _send(self, res: Resource, method: str, path: str, wire: Mapping[str, Any], key: str | None) -> Any:
+        """One write; a validation error about a currency names the currency the record is in."""
+        try:
+            return self._call(res.name, method, path, params=self._includes(res), body=self._envelope(res, wire),
+                              key=key)
+        except ValidationError as exc:
+            refused = _currency_refused(exc, wire)
+            if refused is None:
+                raise
+            raise ValidationError(
+                f"FreshBooks refused the {res.single} in {refused}: {exc.message}", connector=self.name,
+                obj=res.name, key=key, field=exc.field or "currency_code", status=exc.status, code=exc.code,
+                hint=f"this FreshBooks does not take {refused}; give the record a currency it takes",
+            ) from None
 
     def _envelope(self, res: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
         return dict(data) if res.family == "ledger" else {str(res.single): dict(data)}
@@ -599,9 +621,7 @@ class FreshBooksConnector(BaseConnector):
         res = self._resource(obj, Capability.CREATE)
         _check_required(self.name, res, fields)
         path = self._path(res.create_path or res.path)
-        body = self._call(
-            obj, "POST", path, params=self._includes(res), body=self._envelope(res, self._wire_body(res, fields))
-        )
+        body = self._send(res, "POST", path, self._wire_body(res, fields), None)
         return self._after_write(res, body, None)
 
     def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
@@ -613,11 +633,15 @@ class FreshBooksConnector(BaseConnector):
             raise ValidationError(f"{obj} has no vis_state", connector=self.name, obj=obj, key=key, field="vis_state")
         body: Any = None
         path = self._path(res.item_path, key)
-        wire = self._wire_body(res, data)
-        if "lines" in wire and "lines" in res.includes:
-            wire["lines"] = self._lines_in_place(res, key, wire["lines"])
+        stored: Record | None = None
+        if ("lines" in data and "lines" in res.includes) or _needs_stored_currency(res, data):
+            # lines are matched to the stored ones; a bare amount is in the stored currency
+            stored = self._get_one(res, key)
+        wire = self._wire_body(res, data, _currency_of(stored) if stored is not None else None, key)
+        if "lines" in wire and stored is not None:
+            wire["lines"] = self._lines_in_place(stored, wire["lines"])
         if wire:
-            body = self._call(obj, "PUT", path, params=self._includes(res), body=self._envelope(res, wire), key=key)
+            body = self._send(res, "PUT", path, wire, key)
         if vis_state is not None:
             body = self._call(
                 obj,
@@ -631,7 +655,7 @@ class FreshBooksConnector(BaseConnector):
             return self._get_one(res, key)
         return self._after_write(res, body, key)
 
-    def _lines_in_place(self, res: Resource, key: str, wanted: Any) -> Any:
+    def _lines_in_place(self, record: Record, wanted: Any) -> Any:
         """Give each line we send the ``lineid`` of a stored line, so an edit updates lines in place.
 
         FreshBooks does not document whether lines sent without ``lineid`` replace the stored ones
@@ -640,7 +664,7 @@ class FreshBooksConnector(BaseConnector):
         A line that already names a stored id keeps it; the others take the unused ids in order."""
         if not isinstance(wanted, list):
             return wanted
-        current = self._get_one(res, key).fields.get("lines") or []
+        current = record.fields.get("lines") or []
         stored = [int(line["lineid"]) for line in current if isinstance(line, Mapping) and line.get("lineid")]
         named = {int(line["lineid"]) for line in wanted
                  if isinstance(line, Mapping) and str(line.get("lineid") or "").isdigit()}
@@ -681,6 +705,50 @@ def _list_total(res: Resource, body: Any) -> int | None:
     holder = body.get("response", {}).get("result", body) if accounting else (body.get("meta") or {})
     total = holder.get("total") if isinstance(holder, Mapping) else None
     return int(total) if isinstance(total, int) or (isinstance(total, str) and total.isdigit()) else None
+
+
+def _needs_stored_currency(res: Resource, data: Mapping[str, Any]) -> bool:
+    """An update carrying a bare amount in a money field without the record's currency_code."""
+    if data.get("currency_code"):
+        return False
+    return any(
+        name in data and data[name] not in (None, "") and not isinstance(data[name], Money)
+        for name, spec in res.spec.fields.items()
+        if spec.type == "money" and not spec.read_only
+    )
+
+
+def _currency_of(record: Record) -> str | None:
+    """A stored record's currency: its ``currency_code``, else that of its first amount (an
+    expense or an item holds its currency only in its Money values)."""
+    code = record.fields.get("currency_code")
+    if code:
+        return str(code)
+    return next((v.currency for v in record.fields.values() if isinstance(v, Money)), None)
+
+
+def _currency_refused(exc: ValidationError, wire: Mapping[str, Any]) -> str | None:
+    """The currency a validation error is about, when it is one: an error on ``currency_code``
+    or whose message speaks of a currency, for a record in a currency that is then named."""
+    about_currency = exc.field == "currency_code" or "currenc" in exc.message.lower()
+    if not about_currency:
+        return None
+    codes = _codes_in(wire)
+    return ", ".join(sorted(codes)) if codes else None
+
+
+def _codes_in(value: Any) -> set[str]:
+    if isinstance(value, Mapping):
+        found = {str(value["currency_code"]).upper()} if value.get("currency_code") else set()
+        if "amount" in value and value.get("code"):
+            found.add(str(value["code"]).upper())
+        for inner in value.values():
+            if isinstance(inner, Mapping | list):
+                found |= _codes_in(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_codes_in(v) for v in value)) if value else set()
+    return set()
 
 
 def _strip_read_only(specs: Mapping[str, Any], value: Any) -> Any:
