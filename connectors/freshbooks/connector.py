@@ -37,6 +37,7 @@ from syncengine.errors import (
     ConfigError,
     ConnectorError,
     NotFoundError,
+    RecordError,
     TransientError,
     UnsupportedError,
     ValidationError,
@@ -111,7 +112,7 @@ class FreshBooksConnector(BaseConnector):
         rate_limit_per_minute: int | None = None,
         transport: httpx.BaseTransport | None = None,
         page_size: int = 100,
-        report_currency: str = "USD",
+        report_currency: str | None = None,
         report_start: date | str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
@@ -122,7 +123,8 @@ class FreshBooksConnector(BaseConnector):
         self.base_url = base_url.rstrip("/")
         self.business_id = int(business_id) if business_id is not None else None
         self.page_size = max(1, min(int(page_size), 100))  # FreshBooks caps per_page at 100 silently
-        self.report_currency = report_currency.upper()
+        #: reports in this currency only; None: one per currency the business uses (see report_currencies)
+        self.report_currency = report_currency.upper() if report_currency else None
         self.report_start = date.fromisoformat(report_start) if isinstance(report_start, str) else report_start
         self._clock = clock
         self.auth = OAuth2RefreshAuth(
@@ -146,6 +148,8 @@ class FreshBooksConnector(BaseConnector):
             user_agent=f"syncengine/0.1 (FreshBooks client_id {client_id})",
         )
         self._business: Business | None = None
+        #: currencies met on the records this connector read (clients, invoices, estimates)
+        self._currencies_seen: set[str] = set()
         #: API calls made, by object (for the API-cost benchmark and tests).
         self.calls: dict[str, int] = {}
 
@@ -183,7 +187,7 @@ class FreshBooksConnector(BaseConnector):
             business_id=int(business_id) if business_id is not None else None,
             rate_limit_per_minute=int(rate) if rate else None,
             page_size=int(config.get("page_size") or 100),
-            report_currency=str(config.get("report_currency") or "USD"),
+            report_currency=str(config["report_currency"]) if config.get("report_currency") else None,
             report_start=config.get("report_start"),
             timeout=float(config.get("timeout") or 30.0),
         )
@@ -302,6 +306,9 @@ class FreshBooksConnector(BaseConnector):
             # a single project shows its group; listings show group_id: keep one shape
             data["group_id"] = data.pop("group").get("id")
         fields = decode_fields(res.spec.fields, data, res.zone, None, res.utc_fields)
+        code = fields.get("currency_code")
+        if code and isinstance(code, str):
+            self._currencies_seen.add(code.upper())
         key = fields.get(res.spec.key)
         updated = fields.get(res.updated_field) if res.updated_field else None
         if deleted is None:
@@ -331,7 +338,10 @@ class FreshBooksConnector(BaseConnector):
         """
         res = self._resource(obj, Capability.LIST)
         started_at = self._clock()
-        if res.family in ("identity", "report", "ledger"):
+        if res.family == "report":
+            yield self._reports(res, cursor)
+            return
+        if res.family in ("identity", "ledger"):
             yield Page(self._read_whole(res), cursor=None, full=True)
             return
         mark, extra = decode_cursor(cursor)
@@ -502,22 +512,76 @@ class FreshBooksConnector(BaseConnector):
             return [Record(str(b.business_id), fields)]
         if res.family == "ledger":
             return [self._record(res, row, deleted=False) for rows in self._list_pages(res, []) for row in rows]
+        raise UnsupportedError(f"{res.name} is read per currency", connector=self.name, obj=res.name)
+
+    def _reports(self, res: Resource, cursor: str | None) -> Page:
+        """One report per currency the business uses (or ``report_currency`` only). A currency the
+        report endpoint refuses is a read error of that report, and the page is then not taken as
+        a full listing, so its earlier report is never taken for deleted."""
+        currencies, new_cursor = self.report_currencies(res.name, cursor)
+        records: list[Record] = []
+        errors: list[RecordError] = []
+        for currency in currencies:
+            try:
+                records.append(self._read_report(res, currency))
+            except ValidationError as exc:
+                errors.append(RecordError(f"no {res.name} in {currency}: {exc.message}", field="currency_code",
+                                          source=f"{self.name}/{res.name}"))
+        return Page(records, cursor=new_cursor, errors=errors, full=not errors,
+                    counts={"report_currencies": len(currencies)})
+
+    def report_currencies(self, obj: str, cursor: str | None) -> tuple[list[str], str | None]:
+        """The currencies to pull reports in, and the cursor that remembers them.
+
+        FreshBooks names no endpoint listing a business's currencies; every client has a
+        ``currency_code`` (the default of its invoices), and the identity endpoint shows the
+        business's ``base_currency_code``. So: the base currency, the clients' currencies and those
+        met on records already read, kept in the report's cursor (a set that only grows: a
+        currency once used keeps its report). After the first pull (one listing of the clients,
+        100 a page, no includes) only the clients changed since are listed, like any incremental
+        pull: usually one call. ``report_currency`` restricts it to that one, with no listing."""
+        if self.report_currency:
+            return [self.report_currency], cursor
+        mark, extra = decode_cursor(cursor)
+        known = {code for code in extra.get("currencies", "").split(",") if code}
+        base = self.business().raw.get("base_currency_code")
+        if isinstance(base, str) and base:
+            known.add(base.upper())
+        clients = RESOURCES["clients"]
+        started_at = self._clock()
+        params = self._change_filter(clients, mark) if mark is not None else []
+        seen = mark
+        page = 0
+        while True:
+            page += 1
+            query = [*params, ("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
+            rows, pages = self._unwrap_list(clients, self._call(obj, "GET", self._path(clients.path), params=query))
+            records = [self._record(clients, row) for row in rows]
+            seen = advance(seen, records, started_at=started_at)
+            if page >= pages or not rows:
+                break
+        known |= self._currencies_seen
+        floor = Watermark(started_at.astimezone(UTC))
+        final = floor if seen is None or seen < floor else seen
+        return sorted(known), encode_cursor(final, currencies=",".join(sorted(known)))
+
+    def _read_report(self, res: Resource, currency: str) -> Record:
         today = self._clock().astimezone(EASTERN).date()
         if res.name == "balance_sheet":
-            params = [("dates[]", today.isoformat()), ("currency_code", self.report_currency)]
+            params = [("dates[]", today.isoformat()), ("currency_code", currency)]
         else:
             start = self.report_start or date(today.year, 1, 1)
             params = [
                 ("start_date", start.isoformat()),
                 ("end_date", today.isoformat()),
-                ("currency_code", self.report_currency),
+                ("currency_code", currency),
             ]
         body = self._call(res.name, "GET", self._path(res.path), params=params)
         report = self._unwrap_single(res, body)
-        return [self._report_record(res, report, today)]
+        return self._report_record(res, report, today, currency)
 
-    def _report_record(self, res: Resource, report: Mapping[str, Any], today: date) -> Record:
-        currency = str(report.get("currency_code") or self.report_currency)
+    def _report_record(self, res: Resource, report: Mapping[str, Any], today: date, asked: str) -> Record:
+        currency = str(report.get("currency_code") or asked)
         data = dict(report)
         data.pop("download_token", None)
         if res.name == "balance_sheet":
@@ -535,6 +599,18 @@ class FreshBooksConnector(BaseConnector):
     def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
         """The live records with these keys (soft-deleted ones are absent; archived ones are not)."""
         res = self._resource(obj, Capability.GET)
+        if res.family == "report":
+            # a report's key ends in its currency: read just those
+            wanted = set(keys)
+            named = sorted({k.rpartition(":")[2].upper() for k in keys if ":" in k})
+            allowed = [c for c in named if self.report_currency in (None, c)]
+            reports: list[Record] = []
+            for currency in allowed:
+                try:
+                    reports.append(self._read_report(res, currency))
+                except ValidationError:
+                    continue  # a currency the report refuses has no such record
+            return [r for r in reports if r.key in wanted]
         if res.item_path is None:
             wanted = set(keys)
             return [r for r in self._read_whole(res) if r.key in wanted]
