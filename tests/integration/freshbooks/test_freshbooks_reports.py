@@ -8,6 +8,7 @@ expenses are cash out), not by asking the sandbox."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -182,3 +183,22 @@ def test_a_new_currency_is_found_by_the_next_pull_from_the_clients_changed_since
     assert again.calls["balance_sheet"] == 1 + len(second)  # one page of the clients changed since
     assert sorted(second) == ["EUR", "GBP", "USD"]
     assert second["GBP"].fields["assets_total"] == Money(Decimal("0.00"), "GBP")
+
+
+def test_a_currency_the_report_refuses_is_that_reports_error_and_no_delete(books: Any) -> None:
+    """A cursor remembering a currency the report endpoint refuses (the sandbox knows no XTS): the
+    other currencies' reports are read, XTS is a read error, and the pull is not a full listing,
+    so the engine never takes XTS's earlier row for deleted."""
+    fb = connector_for(books)
+    try:
+        _, cursor = _pull(fb, "balance_sheet")
+        assert cursor is not None
+        remembered = json.loads(cursor)
+        remembered["currencies"] += ",XTS"
+        pages = list(fb.changes("balance_sheet", json.dumps(remembered)))
+    finally:
+        fb.close()
+    assert sorted(r.key.rpartition(":")[2] for p in pages for r in p.records) == ["EUR", "USD"]
+    errors = [e for p in pages for e in p.errors]
+    assert len(errors) == 1 and "XTS" in str(errors[0]) and errors[0].field == "currency_code"
+    assert not any(p.full for p in pages)
