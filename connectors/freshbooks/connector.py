@@ -150,6 +150,9 @@ class FreshBooksConnector(BaseConnector):
         self._business: Business | None = None
         #: currencies met on the records this connector read (clients, invoices, estimates)
         self._currencies_seen: set[str] = set()
+        #: the currencies of every client as of a moment: the last full listing of the clients
+        #: (the clients pull's or the reports' own), reused by the next report pulled
+        self._currency_scan: tuple[Watermark, frozenset[str]] | None = None
         #: API calls made, by object (for the API-cost benchmark and tests).
         self.calls: dict[str, int] = {}
 
@@ -351,6 +354,9 @@ class FreshBooksConnector(BaseConnector):
             params = self._change_filter(res, mark)
         #: deletes not listed by the API: ids compared with those the cursor holds (see _absent)
         tracks_ids = res.deleted_by == "absence" and res.changes != "full"
+        #: a full listing of the clients shows every currency in use: the reports need not list them again
+        lists_currencies = full and res.name == "clients"
+        listed_currencies: set[str] = set()
         listed_live: set[int] = set()
         seen_mark = mark
         pending: Page | None = None
@@ -364,6 +370,9 @@ class FreshBooksConnector(BaseConnector):
                 seen_mark = advance(seen_mark, records, started_at=started_at)
                 if tracks_ids:
                     listed_live.update(int(r.key) for r in records if not r.deleted and r.key.isdigit())
+                if lists_currencies:
+                    listed_currencies.update(str(r.fields["currency_code"]).upper() for r in records
+                                             if r.fields.get("currency_code"))
                 yield Page(records, cursor=cursor, full=full)
             if prefix:
                 for rows in self._list_pages(res, [*params, *prefix]):
@@ -395,6 +404,8 @@ class FreshBooksConnector(BaseConnector):
             pending = Page([], cursor=new_cursor, full=full)
         pending.cursor = new_cursor
         pending.counts.update(counts)
+        if lists_currencies:
+            self._currency_scan = (Watermark(started_at.astimezone(UTC)), frozenset(listed_currencies))
         yield pending
 
     def _absent(
@@ -539,7 +550,10 @@ class FreshBooksConnector(BaseConnector):
         met on records already read, kept in the report's cursor (a set that only grows: a
         currency once used keeps its report). After the first pull (one listing of the clients,
         100 a page, no includes) only the clients changed since are listed, like any incremental
-        pull: usually one call. ``report_currency`` restricts it to that one, with no listing."""
+        pull: usually one call. A listing made earlier by this connector (a full pull of the
+        clients, or the other report's) is reused, not repeated: the cursor then remembers that
+        listing's moment, so a client added since is found by the next run. ``report_currency``
+        restricts it to that one, with no listing."""
         if self.report_currency:
             return [self.report_currency], cursor
         mark, extra = decode_cursor(cursor)
@@ -547,6 +561,12 @@ class FreshBooksConnector(BaseConnector):
         base = self.business().raw.get("base_currency_code")
         if isinstance(base, str) and base:
             known.add(base.upper())
+        scan = self._currency_scan
+        if scan is not None and (mark is None or scan[0] >= mark):
+            # the clients were listed (whole, or changed since) up to scan's moment in this run
+            known |= scan[1] | self._currencies_seen
+            final = scan[0] if mark is None else max(scan[0], mark)
+            return sorted(known), encode_cursor(final, currencies=",".join(sorted(known)))
         clients = RESOURCES["clients"]
         started_at = self._clock()
         params = self._change_filter(clients, mark) if mark is not None else []
@@ -557,12 +577,14 @@ class FreshBooksConnector(BaseConnector):
             query = [*params, ("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
             rows, pages = self._unwrap_list(clients, self._call(obj, "GET", self._path(clients.path), params=query))
             records = [self._record(clients, row) for row in rows]
+            known.update(str(r.fields["currency_code"]).upper() for r in records if r.fields.get("currency_code"))
             seen = advance(seen, records, started_at=started_at)
             if page >= pages or not rows:
                 break
         known |= self._currencies_seen
         floor = Watermark(started_at.astimezone(UTC))
         final = floor if seen is None or seen < floor else seen
+        self._currency_scan = (final, frozenset(known))
         return sorted(known), encode_cursor(final, currencies=",".join(sorted(known)))
 
     def _read_report(self, res: Resource, currency: str) -> Record:

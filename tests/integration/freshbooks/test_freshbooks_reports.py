@@ -202,3 +202,25 @@ def test_a_currency_the_report_refuses_is_that_reports_error_and_no_delete(books
     errors = [e for p in pages for e in p.errors]
     assert len(errors) == 1 and "XTS" in str(errors[0]) and errors[0].field == "currency_code"
     assert not any(p.full for p in pages)
+
+
+def test_the_clients_are_listed_once_a_run_for_both_reports(books: Any) -> None:
+    """A run that pulled the clients whole (a first sync) lists nothing more for the reports; a run
+    with cursors lists the clients changed since once, for the first report only."""
+    fb = connector_for(books)
+    try:
+        _pull(fb, "clients")
+        sheets, sheet_cursor = _pull(fb, "balance_sheet")
+        flows, flow_cursor = _pull(fb, "cash_flow")
+    finally:
+        fb.close()
+    assert sorted(sheets) == sorted(flows) == ["EUR", "USD"]
+    assert (fb.calls["balance_sheet"], fb.calls["cash_flow"]) == (2, 2)  # the reports alone
+    books.advance(60)
+    later = connector_for(books)
+    try:
+        _pull(later, "balance_sheet", sheet_cursor)
+        _pull(later, "cash_flow", flow_cursor)
+    finally:
+        later.close()
+    assert (later.calls["balance_sheet"], later.calls["cash_flow"]) == (3, 2)  # one listing, then reused
