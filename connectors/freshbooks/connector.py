@@ -354,9 +354,6 @@ class FreshBooksConnector(BaseConnector):
             params = self._change_filter(res, mark)
         #: deletes not listed by the API: ids compared with those the cursor holds (see _absent)
         tracks_ids = res.deleted_by == "absence" and res.changes != "full"
-        #: a full listing of the clients shows every currency in use: the reports need not list them again
-        lists_currencies = full and res.name == "clients"
-        listed_currencies: set[str] = set()
         listed_live: set[int] = set()
         seen_mark = mark
         pending: Page | None = None
@@ -370,9 +367,6 @@ class FreshBooksConnector(BaseConnector):
                 seen_mark = advance(seen_mark, records, started_at=started_at)
                 if tracks_ids:
                     listed_live.update(int(r.key) for r in records if not r.deleted and r.key.isdigit())
-                if lists_currencies:
-                    listed_currencies.update(str(r.fields["currency_code"]).upper() for r in records
-                                             if r.fields.get("currency_code"))
                 yield Page(records, cursor=cursor, full=full)
             if prefix:
                 for rows in self._list_pages(res, [*params, *prefix]):
@@ -404,8 +398,10 @@ class FreshBooksConnector(BaseConnector):
             pending = Page([], cursor=new_cursor, full=full)
         pending.cursor = new_cursor
         pending.counts.update(counts)
-        if lists_currencies:
-            self._currency_scan = (Watermark(started_at.astimezone(UTC)), frozenset(listed_currencies))
+        if full and res.name == "clients":
+            # every client was listed (and read, so _currencies_seen holds their currencies): the
+            # reports of this run need not list them again
+            self._currency_scan = (Watermark(started_at.astimezone(UTC)), frozenset(self._currencies_seen))
         yield pending
 
     def _absent(
