@@ -103,9 +103,11 @@ pipelines:
         self.close()
 
     # -- running the real command --------------------------------------------------------------
-    def sync(self, *extra: str, kill_after: float | None = None) -> SyncResult:
-        """`syncengine sync -c config`; with ``kill_after`` SIGKILLed that many seconds in (if
-        still running)."""
+    def sync(self, *extra: str, kill_after: float | None = None, kill_at_request: int | None = None) -> SyncResult:
+        """`syncengine sync -c config`; with ``kill_after`` SIGKILLed that many seconds in, with
+        ``kill_at_request`` as soon as the two sandboxes have answered that many requests of it
+        (a point in the sync's own progress, whatever the machine's load), if still running."""
+        served = self.requests_served()
         proc = subprocess.Popen([syncengine_exe(), "sync", "-c", str(self.config), *extra], cwd=self.folder,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
@@ -116,8 +118,19 @@ pipelines:
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed = True
+        elif kill_at_request is not None:
+            while proc.poll() is None:
+                if self.requests_served() - served >= kill_at_request:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed = True
+                    break
+                time.sleep(0.002)
         out, err = proc.communicate(timeout=600)
         return SyncResult(proc.returncode, out, err, killed)
+
+    def requests_served(self) -> int:
+        """Requests both sandboxes have answered so far."""
+        return int(self.fb.sandbox.stats.snapshot()["requests"]) + int(self.st.sandbox.stats.snapshot()["requests"])
 
     # -- Stripe, as a user of the API -------------------------------------------------------------
     def list_stripe(self, path: str, **params: Any) -> list[dict[str, Any]]:
