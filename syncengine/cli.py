@@ -517,7 +517,7 @@ def conflicts_resolve(
 
 
 # -- auth / sandbox (vendor commands come from the connector plugins) -------------------------
-def _keyword_options(fn: Callable[..., None]) -> list[inspect.Parameter]:
+def _keyword_options(fn: Callable[..., object]) -> list[inspect.Parameter]:
     """The keyword-only parameters of a plugin's command, their annotations evaluated (only theirs:
     the positional ones may name types the plugin imports for type checking alone)."""
     namespace = getattr(fn, "__globals__", {})
@@ -525,7 +525,7 @@ def _keyword_options(fn: Callable[..., None]) -> list[inspect.Parameter]:
             for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
-def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., None]) -> Callable[..., None]:
+def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., object]) -> Callable[..., None]:
     """``syncengine auth <plugin>``: --config and --connector, then the plugin's own options."""
     title = plugin.display_name
 
@@ -538,11 +538,13 @@ def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., None]) -> Ca
                 _error(f"name the {title} connector with --connector (one of: {', '.join(names)})")
                 raise typer.Exit(EXIT_CONFIG)
             try:
-                authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
+                said = authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
             except (AuthError, ConfigError) as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             out.print("[green]authorized[/green]: tokens stored in the ledger")
+            if said is not None:  # what the plugin wants the operator to know (FreshBooks: the businesses)
+                out.print(said)
 
     own = _keyword_options(authorize)
     connector_opt = Annotated[str | None, typer.Option(help=f"The {title} connector's name in the config.")]

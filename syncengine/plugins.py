@@ -63,7 +63,8 @@ class ConnectorPlugin:
     #: declared as typer options (``Annotated[int, typer.Option(help=...)] = 8976``), which become
     #: the command's own options after ``--config`` and ``--connector``. The docstring is its help.
     #: Raise :class:`~syncengine.errors.AuthError` or ``ConfigError`` for a one-line error (exit 2).
-    auth: Callable[..., None] | None = None
+    #: What it returns, unless None, is printed (a rich renderable) after the "authorized" line.
+    auth: Callable[..., object] | None = None
     #: ``syncengine sandbox <name>``: a typer command function (its parameters are the options).
     sandbox: Callable[..., None] | None = None
     #: the daemon's webhook receiver for this connector type (None: no webhooks).
