@@ -206,22 +206,63 @@ def init(
 
 # -- validate --------------------------------------------------------------------------------
 @app.command()
-def validate(config: ConfigOpt = Path("config.yaml")) -> None:
+def validate(
+    config: ConfigOpt = Path("config.yaml"),
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also check every connector against what it connects to: credentials and "
+                         "account (FreshBooks business_id), files, database.")] = False,
+) -> None:
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
         _require_pipelines(cfg)
-        problems = 0
+        # Online, the connectors first: a pipeline on a connector that failed is not checked again
+        # (its one line said why).
+        failed = {name for name in cfg.connectors if not _check_online(cfg, ledger, name)} if online else set()
+        problems = len(failed)
         for name in cfg.pipelines:
+            if {cfg.pipelines[name].left, cfg.pipelines[name].right} & failed:
+                continue
             try:
                 compiled = cfg.mapping(cfg.pipelines[name], ledger)
             except (ConfigError, ConfigErrors) as exc:
                 _config_errors(exc)
                 problems += 1
                 continue
+            except SyncEngineError as exc:  # a database that does not answer, a table that is not there
+                _error(f"pipeline {name}: {exc}")
+                problems += 1
+                continue
             pairs = ", ".join(p.name for p in compiled.pairs)
             out.print(f"[green]ok[/green] pipeline {name}: {len(compiled.pairs)} pairs ({pairs})")
         if problems:
             raise typer.Exit(EXIT_CONFIG)
+
+
+def _check_online(cfg: Config, ledger: Any, name: str) -> bool:
+    """One connector's plugin check (`validate --online`): one line, ok or what is wrong."""
+    from syncengine.config import connector_types
+
+    spec = cfg.connectors[name]
+    plugin = connector_types()[spec.type]
+    label = f"connector {name} ({plugin.display_name})"
+    if plugin.check is None:
+        out.print(f"[yellow]skip[/yellow] {escape(label)}: its plugin has no online check", highlight=False)
+        return True
+    try:
+        seen = plugin.check(cfg.connector(name, ledger))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            _error(f"{label}: {error}")
+        return False
+    except ConfigError as exc:  # placed at the connector's section of the config when it names no file
+        located = exc if exc.file is not None else cfg.error(exc.message, spec.loc, exc.hint)
+        _error(f"{label}: {located}")
+        return False
+    except SyncEngineError as exc:
+        _error(f"{label}: {exc}")
+        return False
+    out.print(f"[green]ok[/green] {escape(label)}: {escape(seen)}", highlight=False)
+    return True
 
 
 # -- plan / sync -----------------------------------------------------------------------------

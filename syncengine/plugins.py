@@ -57,6 +57,10 @@ class ConnectorPlugin:
     title: str = ""
     #: the pydantic model of the connector's options, loaded on demand (None: it takes a plain dict).
     options_model: Callable[[], type[BaseModel]] | None = None
+    #: ``syncengine validate --online``: checks a built connector against what it connects to
+    #: (credentials and account, files, database) and returns one line saying what it saw; raises
+    #: a SyncEngineError (AuthError, ConfigError(s), ConnectorError) saying what is wrong and what to do.
+    check: Callable[[Connector], str] | None = None
     #: ``syncengine auth <name>``. The engine loads config.yaml and the ledger, picks the connector
     #: of this type (``--connector``, or the only one), and calls ``auth(options, token_store,
     #: **cli_options)``: the two positional parameters are followed by keyword-only parameters

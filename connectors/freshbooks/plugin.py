@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from syncengine.tokens import TokenStore
     from syncengine.webhooks import WebhookSource
 
-__all__ = ["auth", "plugin", "sandbox"]
+__all__ = ["auth", "check", "plugin", "sandbox"]
 
 
 def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
@@ -55,6 +55,16 @@ def auth(
     return describe_businesses(found["businesses"], options.get("business_id"))
 
 
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: the stored tokens work and ``business_id`` is one of the
+    login's businesses (an AuthError or a ConfigError listing them otherwise)."""
+    from connectors.freshbooks.connector import FreshBooksConnector
+
+    assert isinstance(connector, FreshBooksConnector)
+    business = connector.business()
+    return f"authorized; business {business.describe()}"
+
+
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     seed: Annotated[int, typer.Option(help="How many clients to seed (with invoices, payments...).")] = 100,
@@ -80,6 +90,7 @@ plugin = ConnectorPlugin(
     name="freshbooks",
     title="FreshBooks",
     factory=factory,
+    check=check,
     auth=auth,
     sandbox=sandbox,
     webhook_source=webhook_source,
