@@ -326,6 +326,8 @@ def plan(
         if total == 0:
             out.print("nothing to do: both sides agree")
         _summary(report, "plan summary")
+        if report.config_errors:  # as `sync` would stop: fix the config (exit 2, like validate and sync)
+            raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
 
