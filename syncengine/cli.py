@@ -326,7 +326,7 @@ def plan(
         if total == 0:
             out.print("nothing to do: both sides agree")
         _summary(report, "plan summary")
-        if report.config_errors:  # as `sync` would stop: fix the config (exit 2, like validate and sync)
+        if report.config_errors or report.busy:  # as `sync` would stop: exit 2, like validate and sync
             raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
@@ -369,7 +369,7 @@ def sync(
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None
         _summary(report, f"sync {pipe.name} ({report.mode})")
         out.print(f"{report.writes} writes, run {report.run_id}")
-        if report.config_errors:  # a config mistake stopped the run: fix the config, then sync again
+        if report.config_errors or report.busy:  # a config mistake, or a file another process holds
             raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)

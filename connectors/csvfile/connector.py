@@ -21,7 +21,7 @@ import stat
 import uuid
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from syncengine.connector import (
 )
 from syncengine.errors import (
     AuthError,
+    BusyError,
     ConfigError,
     ConfigErrors,
     ConflictError,
@@ -56,7 +57,7 @@ from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
 from .fingerprint import FileVersion, StatStamp, fingerprint_handle, stat_stamp, unchanged_since
-from .locking import write_lock
+from .locking import LockTimeout, write_lock
 from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
 
@@ -328,7 +329,7 @@ class CsvConnector(BatchConnector):
             return []
         self._ensure_file(obj)
         try:
-            with write_lock(config.file):
+            with self._lock(obj):
                 return self._write_batch(obj, config, ops)
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
@@ -627,7 +628,7 @@ class CsvConnector(BatchConnector):
         if not self._has_keyless_row(obj):
             return
         try:
-            with write_lock(config.file):
+            with self._lock(obj):
                 for _attempt in range(WRITE_ATTEMPTS):
                     document, version, mode = self._load_document(obj)
                     if not document.fill_empty_keys(self._row_keys(obj)):
@@ -650,6 +651,22 @@ class CsvConnector(BatchConnector):
 
     # -- files ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def _lock(self, obj: str) -> Iterator[None]:
+        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError)."""
+        config = self.configs[obj]
+        try:
+            with write_lock(config.file, config.lock_timeout):
+                yield
+        except LockTimeout as exc:
+            by = f"pid {exc.holder}, per {exc.lock_file.name}" if exc.holder is not None else "another program"
+            raise BusyError(
+                f"{config.file} is locked by another writer ({by}) for more than {exc.waited:g} s: nothing written",
+                connector=self.name, obj=obj,
+                hint="let that writer finish (or stop it), then sync again: the records wait for the next run; "
+                     f"`lock_timeout:` under objects.{obj} sets the wait",
+            ) from None
+
     def _ensure_file(self, obj: str) -> None:
         config = self.configs[obj]
         if config.file.exists():
@@ -661,7 +678,7 @@ class CsvConnector(BatchConnector):
         try:
             # `create: true` starts the file, and the folder it goes in.
             config.file.parent.mkdir(parents=True, exist_ok=True)
-            with write_lock(config.file):
+            with self._lock(obj):
                 if not config.file.exists():
                     write_atomically(config.file, document.render(), config.encoding)
         except OSError as exc:

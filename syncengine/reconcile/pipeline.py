@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 import structlog
 
 from syncengine.connector import Connector
-from syncengine.errors import AuthError, ConfigError, ConfigErrors, ConnectorError, RateLimitedError, SyncEngineError
+from syncengine.errors import (
+    AuthError,
+    BusyError,
+    ConfigError,
+    ConfigErrors,
+    ConnectorError,
+    RateLimitedError,
+    SyncEngineError,
+)
 from syncengine.ledger.errors import PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
@@ -48,6 +56,9 @@ class RunReport:
     #: a mistake in the config met during the run (a connector's business_id the API does not
     #: know): it stopped the run, is also listed in ``errors`` (once), and the CLI exits 2 on it.
     config_errors: list[str] = field(default_factory=list)
+    #: what another process kept locked past the wait (a CSV file's lock): it stopped the run, is
+    #: also listed in ``errors``, and the CLI exits 2 on it, as for a pipeline another run holds.
+    busy: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -186,6 +197,15 @@ def _run_pipeline(
             # Not the message itself: the CLI prints it and the run record keeps it (`runs show`).
             log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
                         run_id=report.run_id)
+            break
+        except BusyError as exc:
+            # A file another process keeps locked: nothing of the batch was written; the run stops
+            # here with this one line (the CLI exits 2) and the next run tries again.
+            report.pairs.append(sync.report)
+            message = f"{pair.name}: {exc}"
+            report.errors.append(message)
+            report.busy.append(message)
+            log.info("run stopped: a file stayed locked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.
