@@ -342,6 +342,7 @@ def sync(
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
     from syncengine.ledger import PipelineBusyError
+    from syncengine.ledger.errors import LedgerStorageError
 
     with _loaded(config) as (cfg, ledger):
         pipe, _ = _mapping(cfg, ledger, pipeline)
@@ -361,7 +362,7 @@ def sync(
             try:
                 report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
                                      progress=on_progress)
-            except PipelineBusyError as exc:  # another run of this pipeline: nothing was done
+            except (PipelineBusyError, LedgerStorageError) as exc:  # another run holds it; a full disk
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
