@@ -16,11 +16,13 @@ import typer
 from syncengine.plugins import ConnectorPlugin
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from syncengine.connector import Connector
     from syncengine.tokens import TokenStore
     from syncengine.webhooks import WebhookSource
 
-__all__ = ["auth", "plugin", "sandbox"]
+__all__ = ["auth", "check", "plugin", "sandbox"]
 
 
 def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
@@ -40,15 +42,27 @@ def auth(
         "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
     client_secret: Annotated[str | None, typer.Option(
         "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
-) -> None:
-    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
-    from connectors.freshbooks.auth import authorize
+) -> RenderableType:
+    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code); ends by listing
+    the businesses the login sees and the ``business_id`` to put in the config."""
+    from connectors.freshbooks.auth import authorize, describe_businesses
 
     if client_id:
         options["client_id"] = client_id
     if client_secret:
         options["client_secret"] = client_secret
-    authorize(options, token_store, port=port, open_browser=browser)
+    found = authorize(options, token_store, port=port, open_browser=browser)
+    return describe_businesses(found["businesses"], options.get("business_id"))
+
+
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: the stored tokens work and ``business_id`` is one of the
+    login's businesses (an AuthError or a ConfigError listing them otherwise)."""
+    from connectors.freshbooks.connector import FreshBooksConnector
+
+    assert isinstance(connector, FreshBooksConnector)
+    business = connector.business()
+    return f"authorized; business {business.describe()}"
 
 
 def sandbox(
@@ -76,6 +90,7 @@ plugin = ConnectorPlugin(
     name="freshbooks",
     title="FreshBooks",
     factory=factory,
+    check=check,
     auth=auth,
     sandbox=sandbox,
     webhook_source=webhook_source,
