@@ -20,6 +20,7 @@ from procrastinate.schema import SchemaManager
 from syncengine.config import Config
 from syncengine.workers.settings import WorkerSettings
 from syncengine.workers.tasks import build_app
+from syncengine.workers.wake import install_lock_wake
 
 __all__ = ["ensure_schema", "run_worker"]
 
@@ -28,8 +29,9 @@ _SCHEMA_LOCK = 0x5E_C0_DE_01
 
 
 def ensure_schema(settings: WorkerSettings, ledger_url: str) -> bool:
-    """Apply procrastinate's schema if it is missing (``procrastinate schema --apply``) and
-    migrate the ledger, under an advisory lock so workers starting together do it once.
+    """Apply procrastinate's schema if it is missing (``procrastinate schema --apply``), add the
+    lock-freed wake-up (:mod:`syncengine.workers.wake`) and migrate the ledger, under an advisory
+    lock so workers starting together do it once.
     Returns True when the schema was applied now."""
     from syncengine.ledger import Ledger
 
@@ -40,6 +42,7 @@ def ensure_schema(settings: WorkerSettings, ledger_url: str) -> bool:
             applied = row is None or row[0] is None
             if applied:
                 conn.execute(SchemaManager.get_schema())
+            install_lock_wake(conn)  # a job behind a freed lock starts at once (wake.py)
             Ledger.open(ledger_url).close()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
