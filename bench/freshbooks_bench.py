@@ -9,7 +9,9 @@ Phases, each a ``syncengine sync`` child process of the ready ``freshbooks-sqldb
 (``examples/freshbooks-sqldb.yaml`` as shipped, pointed at the sandbox and at files under
 bench/work-freshbooks/):
   1. the first sync into an empty SQLite database;
-  2. 100 edits in FreshBooks (40 clients, 30 invoices, 20 payments, 10 time entries, through the
+  2. a second sync with nothing changed (the database side re-reads once the rows the first sync
+     wrote, since its cursor is capped at that pull's start: the engine's cost, not FreshBooks');
+  3. 100 edits in FreshBooks (40 clients, 30 invoices, 20 payments, 10 time entries, through the
      API), then an incremental sync.
 For each: wall time, peak RSS of the sync process, the API calls by the sandbox's own counters,
 the minimum pages the data needs (records to read / 100 a page, at least one page an object)
@@ -17,7 +19,10 @@ and the rate limit's floor (calls / the client's rate: ``rate_limit_per_minute``
 example config; FreshBooks publishes no number). Writes bench/results/freshbooks-<stamp>.md and
 freshbooks-latest.json.
 
-Usage: python -m bench.freshbooks_bench [--scale 0.1] [--rate 600]
+``--latency-ms`` adds that delay to every sandbox answer (its latency fault), to stand for the
+round trip to the real API.
+
+Usage: python -m bench.freshbooks_bench [--scale 0.1] [--rate 600] [--latency-ms 150]
 """
 
 from __future__ import annotations
@@ -210,11 +215,23 @@ def _phase(result: dict[str, Any], calls: dict[str, Any], needed: dict[str, int]
             "wall_over_floor": round(result["wall_s"] / floor - 1, 3) if floor else None}
 
 
+def _with_delete_listings(phase: dict[str, Any], ready: dict[str, Any]) -> dict[str, Any]:
+    """An incremental pull must also ask for deletes: a ``search[vis_state]=1`` page per accounting
+    object, and projects' id listing (their API lists no deletes at all)."""
+    pages = len(DELETE_PASS) + max(1, math.ceil(ready["counts"]["projects"] / PAGE))
+    phase["delete_listing_pages"] = pages
+    phase["minimum_with_delete_listings"] = phase["minimum_pages"] + pages
+    phase["calls_over_minimum_with_delete_listings"] = round(
+        phase["calls"]["total"] / phase["minimum_with_delete_listings"] - 1, 3)
+    return phase
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the business size (default 1)")
     parser.add_argument("--rate", type=float, default=600, help="client requests per minute (default 600)")
     parser.add_argument("--rng-seed", type=int, default=1)
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every sandbox answer (default 0)")
     args, rest = parser.parse_known_args()
     if rest[:1] == ["serve"]:
         serve(int(rest[1]), args.scale, args.rng_seed)
@@ -247,17 +264,28 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
     env = {**os.environ, "FRESHBOOKS_API_URL": ready["url"], "FRESHBOOKS_AUTH_URL": ready["url"],
            "FRESHBOOKS_CLIENT_ID": ready["client_id"], "FRESHBOOKS_CLIENT_SECRET": ready["client_secret"],
            "FRESHBOOKS_REDIRECT_URI": f"http://127.0.0.1:{redirect_port}/callback",
-           "FRESHBOOKS_RATE_LIMIT": f"{args.rate:g}", "FRESHBOOKS_TIMEOUT": "60",
+           "FRESHBOOKS_RATE_LIMIT": str(int(args.rate)), "FRESHBOOKS_TIMEOUT": "60",
            "SYNCENGINE_LEDGER_URL": f"sqlite:///{WORK / 'ledger.db'}",
            "FRESHBOOKS_DB_URL": f"sqlite:///{WORK / 'freshbooks.db'}",
            "SYNCENGINE_SECRET_KEY_FILE": str(WORK / "secret.key"), "NO_PROXY": "127.0.0.1,localhost"}
     env.pop("SYNCENGINE_SECRET_KEY", None)
     with httpx.Client(base_url=ready["url"], timeout=60, trust_env=False) as api:
         _authorize(env, redirect_port)
+        if args.latency_ms:
+            api.post("/_sandbox/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
         phases = []
         before = _stats(api)
         first = _sync(env, "first sync into an empty SQLite database")
         phases.append(_phase(first, _calls(before, _stats(api)), minimum_pages(ready["counts"]), args.rate))
+        _print(phases[-1])
+        if first["exit_code"] != 0:
+            raise SystemExit("the first sync failed")
+        quiet = minimum_pages({name: 0 for name in LISTED})
+        quiet["taxes"] = max(1, math.ceil(ready["counts"]["taxes"] / PAGE))
+        quiet["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
+        before = _stats(api)
+        second = _sync(env, "second sync, nothing changed")
+        phases.append(_with_delete_listings(_phase(second, _calls(before, _stats(api)), quiet, args.rate), ready))
         _print(phases[-1])
 
         token = api.post("/_sandbox/tokens", json={}).json()["access_token"]
@@ -270,17 +298,13 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
         needed["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
         before = _stats(api)
         incremental = _sync(env, f"incremental sync after {sum(changed.values())} edits in FreshBooks")
-        phase = _phase(incremental, _calls(before, _stats(api)), needed, args.rate)
-        delete_pages = len(DELETE_PASS) + max(1, math.ceil(ready["counts"]["projects"] / PAGE))
-        phase["delete_listing_pages"] = delete_pages
-        phase["minimum_with_delete_listings"] = phase["minimum_pages"] + delete_pages
-        phase["calls_over_minimum_with_delete_listings"] = round(
-            phase["calls"]["total"] / phase["minimum_with_delete_listings"] - 1, 3)
+        phase = _with_delete_listings(_phase(incremental, _calls(before, _stats(api)), needed, args.rate), ready)
         phase["edits"] = changed
         phases.append(phase)
         _print(phases[-1])
     return {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"), "scale": args.scale,
-            "rate_per_minute": args.rate, "records": ready["counts"], "seed_seconds": ready["seed_seconds"],
+            "rate_per_minute": args.rate, "latency_ms": args.latency_ms, "records": ready["counts"],
+            "seed_seconds": ready["seed_seconds"],
             "sandbox_ready_seconds": ready_seconds, "sandbox_rss_mb": ready["rss_mb"],
             "load_average": os.getloadavg(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -300,7 +324,8 @@ def _write(report: dict[str, Any]) -> None:
     lines = [f"# FreshBooks -> SQLite at {report['scale']:g} x business size ({stamp})", "",
              f"{total:,} records ({', '.join(f'{v:,} {k}' for k, v in report['records'].items())}); "
              f"sandbox seeded in {report['seed_seconds']} s ({report['sandbox_rss_mb']} MB); client rate "
-             f"{report['rate_per_minute']:g}/min; load average {', '.join(f'{x:.2f}' for x in report['load_average'])} "
+             f"{report['rate_per_minute']:g}/min; sandbox latency {report['latency_ms']} ms; "
+             f"load average {', '.join(f'{x:.2f}' for x in report['load_average'])} "
              f"({report['machine']['cpus']} CPUs).", "",
              "| phase | wall (s) | rate floor (s) | wall / floor | API calls | minimum pages | calls / minimum "
              "| 429s | peak RSS (MB) | exit |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -309,6 +334,11 @@ def _write(report: dict[str, Any]) -> None:
         lines.append(f"| {p['label']} | {p['wall_s']} | {p['rate_floor_s']} | {ratio} | {p['calls']['total']} "
                      f"| {p['minimum_pages']} | {p['calls']['total'] / p['minimum_pages']:.2f} "
                      f"| {p['calls']['rate_limited']} | {p['peak_rss_mb']} | {p['exit_code']} |")
+    for p in report["phases"]:
+        if "minimum_with_delete_listings" in p:
+            lines.append(f"\n{p['label']}: minimum with the listings that find deletes "
+                         f"({p['delete_listing_pages']} pages): {p['minimum_with_delete_listings']}, "
+                         f"calls / that minimum {p['calls']['total'] / p['minimum_with_delete_listings']:.2f}.")
     lines += ["", "Calls by object (calls / minimum pages):", ""]
     for p in report["phases"]:
         shown = ", ".join(f"{name} {count}/{p['minimum_by_object'].get(name, 0)}"
