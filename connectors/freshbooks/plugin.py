@@ -72,12 +72,16 @@ def sandbox(
     token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
     requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
     variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
+    size: Annotated[str | None, typer.Option(
+        help="Seed a named data set of exact counts instead: `business` (10,000 clients, 50,000 invoices, "
+             "50,000 payments, 20,000 time entries).")] = None,
+    scale: Annotated[float, typer.Option(help="Shrink --size by this factor (0 < scale <= 1).")] = 1.0,
 ) -> None:
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
     from connectors.freshbooks.sandbox.cli import start_sandbox
 
     start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
-                  requests_per_minute=requests_per_minute, variants=variant or [])
+                  requests_per_minute=requests_per_minute, variants=variant or [], size=size, scale=scale)
 
 
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:
