@@ -42,15 +42,21 @@ def auth(
         "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,
     client_secret: Annotated[str | None, typer.Option(
         "--client-secret", help="Its secret (default: config, then FRESHBOOKS_CLIENT_SECRET).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="A scope to add (repeatable), e.g. user:invoices:write; the rest: config `scopes`, "
+        "else every scope the connector uses.")] = None,
 ) -> RenderableType:
     """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code); ends by listing
     the businesses the login sees and the ``business_id`` to put in the config."""
     from connectors.freshbooks.auth import authorize, describe_businesses
+    from connectors.freshbooks.scopes import ALL_SCOPES
 
     if client_id:
         options["client_id"] = client_id
     if client_secret:
         options["client_secret"] = client_secret
+    if scope:
+        options["scopes"] = list(dict.fromkeys([*(options.get("scopes") or ALL_SCOPES), *scope]))
     found = authorize(options, token_store, port=port, open_browser=browser)
     return describe_businesses(found["businesses"], options.get("business_id"))
 
@@ -76,12 +82,15 @@ def sandbox(
         help="Seed a named data set of exact counts instead: `business` (10,000 clients, 50,000 invoices, "
              "50,000 payments, 20,000 time entries).")] = None,
     scale: Annotated[float, typer.Option(help="Shrink --size by this factor (0 < scale <= 1).")] = 1.0,
+    redirect_uri: Annotated[str, typer.Option(
+        "--redirect-uri", help="The redirect URI registered with the sandbox's app.")] = "http://127.0.0.1:8976/callback",
 ) -> None:
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
     from connectors.freshbooks.sandbox.cli import start_sandbox
 
     start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
-                  requests_per_minute=requests_per_minute, variants=variant or [], size=size, scale=scale)
+                  requests_per_minute=requests_per_minute, variants=variant or [], size=size, scale=scale,
+                  redirect_uri=redirect_uri)
 
 
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:

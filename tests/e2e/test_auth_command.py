@@ -16,8 +16,8 @@ from tests.conftest import free_port
 
 
 def test_auth_stores_tokens_that_the_api_accepts(tmp_path: Path) -> None:
-    with SandboxServer(seed=2, port=0) as sb:
-        port = free_port()
+    port = free_port()
+    with SandboxServer(seed=2, port=0, redirect_uri=f"http://127.0.0.1:{port}/callback") as sb:
         config = tmp_path / "config.yaml"
         config.write_text(
             f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"

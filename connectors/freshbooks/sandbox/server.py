@@ -17,7 +17,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -36,6 +36,8 @@ from .sizes import size_named
 from .store import Store
 
 HOST = "127.0.0.1"
+#: the redirect URI the command-line sandbox registers (``syncengine auth freshbooks``'s listener)
+CLI_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 
 
 class SandboxServer:
@@ -45,7 +47,7 @@ class SandboxServer:
                  requests_per_minute: int | None = None, second_business: bool = False,
                  state_file: str | Path | None = None, rng_seed: int = 1, now: datetime | None = None,
                  save_interval: float = 5.0, variants: dict[str, str] | None = None,
-                 size: str | None = None, scale: float = 1.0) -> None:
+                 size: str | None = None, scale: float = 1.0, redirect_uri: str | None = None) -> None:
         self.clock = Clock(now)
         self._seed = seed
         self._size = size_named(size, scale) if size else None
@@ -55,6 +57,8 @@ class SandboxServer:
         self._save_interval = save_interval
         self._app = credentials(rng_seed)
         store = self._load_or_seed()
+        if redirect_uri is not None:  # the one URI registered with the app (variant redirect_uri)
+            self._app = replace(self._app, redirect_uri=redirect_uri)
         app_credentials = self._app
         self.sandbox = Sandbox(store, self.clock, app_credentials,
                                Settings(token_ttl=token_ttl, requests_per_minute=requests_per_minute,
@@ -185,9 +189,12 @@ class SandboxServer:
         return self.sandbox.store
 
     # -- control ------------------------------------------------------------------------------
-    def issue_tokens(self, ttl: int | None = None) -> dict[str, Any]:
-        """A token pair, exactly as the token endpoint would answer, without the browser step."""
-        return self.sandbox.issue_tokens(ttl=ttl)
+    def issue_tokens(self, ttl: int | None = None, scope: str | None = None) -> dict[str, Any]:
+        """A token pair, exactly as the token endpoint would answer, without the browser step
+        (``scope``: space-separated, every scope by default)."""
+        if scope is None:
+            return self.sandbox.issue_tokens(ttl=ttl)
+        return self.sandbox.issue_tokens(ttl=ttl, scope=scope)
 
     def set_faults(self, error_rate: float = 0.0, error_statuses: tuple[int, ...] = (500, 503),
                    timeout_rate: float = 0.0, timeout_seconds: float = 5.0, drop_rate: float = 0.0,
@@ -236,16 +243,17 @@ class SandboxServer:
         self.sandbox.reset()
 
 
-def describe(server: SandboxServer, redirect_port: int = 8976) -> str:
+def describe(server: SandboxServer) -> str:
     """Everything a user needs to point a config at a running sandbox: URL, app credentials, the
     export lines for the environment variables the FreshBooks connector reads, the redirect URI and
     the businesses the login sees (the one to put in ``business_id`` when there are several)."""
-    redirect = f"http://127.0.0.1:{redirect_port}/callback"
+    redirect = server.redirect_uri
     lines = [
         f"FreshBooks sandbox on {server.url}",
         f"  client id:     {server.client_id}",
         f"  client secret: {server.client_secret}",
-        f"  redirect URI:  {redirect} (any http://127.0.0.1 or localhost callback is accepted)",
+        f"  redirect URI:  {redirect} (the registered one; --variant redirect_uri=any_loopback "
+        "accepts any http://127.0.0.1 or localhost callback)",
         "  businesses (put one business_id in the connector's config when there are several):",
     ]
     for b in server.businesses:
@@ -262,7 +270,8 @@ def describe(server: SandboxServer, redirect_port: int = 8976) -> str:
 
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
                 token_ttl: int = 43200, requests_per_minute: int | None = None,
-                variants: dict[str, str] | None = None, size: str | None = None, scale: float = 1.0) -> None:
+                variants: dict[str, str] | None = None, size: str | None = None, scale: float = 1.0,
+                redirect_uri: str = CLI_REDIRECT_URI) -> None:
     """Serve until SIGINT/SIGTERM, then save the state file (if any) and return."""
     if host != HOST:
         raise ValueError("the FreshBooks sandbox only listens on 127.0.0.1")
@@ -276,7 +285,8 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     previous = {sig: signal.signal(sig, request_stop) for sig in signals}
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
-                           state_file=state_file, variants=variants, size=size, scale=scale) as server:
+                           state_file=state_file, variants=variants, size=size, scale=scale,
+                           redirect_uri=redirect_uri) as server:
             print(describe(server), flush=True)
             stop.wait()
     finally:
