@@ -71,8 +71,8 @@ def _run() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     db = WORK / "freshbooks.db"
-    with SandboxServer(seed=200, port=0) as sb:
-        port = _free_port()
+    port = _free_port()
+    with SandboxServer(seed=200, port=0, redirect_uri=f"http://127.0.0.1:{port}/callback") as sb:
         os.environ.update({
             "FRESHBOOKS_API_URL": sb.url, "FRESHBOOKS_CLIENT_ID": sb.client_id,
             "FRESHBOOKS_CLIENT_SECRET": sb.client_secret,

@@ -8,9 +8,15 @@ there are several).
 FreshBooks requires redirect URIs registered with the app to be HTTPS, which a plain local
 listener cannot serve: with an ``https`` ``redirect_uri`` (as in config.example.yaml) the
 command prints the URL to open and then asks for the address the browser was sent to, which
-carries the code even when the page fails to load. Without a ``redirect_uri`` it listens on
-``http://127.0.0.1:<port>/callback`` (the sandbox accepts that; so does an app registered
-behind an HTTPS tunnel to that port).
+carries the code even when the page fails to load. Without a ``redirect_uri`` (config, then
+``FRESHBOOKS_REDIRECT_URI``) it listens on ``http://127.0.0.1:<port>/callback``; an ``http``
+loopback ``redirect_uri`` is listened on at its own port.
+
+FreshBooks only accepts the redirect URI registered with the app, exactly (sandbox variant
+``redirect_uri``), and with any other it shows the person an error page instead of redirecting:
+the command would wait for a code that never comes. So it first asks the authorize endpoint
+itself, without following the redirect; an answer refusing the redirect URI is one line naming
+the URI and where to set it.
 """
 
 from __future__ import annotations
@@ -18,17 +24,28 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
 
 from connectors.freshbooks.discovery import list_businesses
 from connectors.freshbooks.errors import parse_error
 from connectors.freshbooks.wire import loads
-from syncengine.errors import ConfigError
-from syncengine.http import ErrorContext, raise_for_response, run_local_authorization, transport_errors
+from syncengine.errors import AuthError, ConfigError
+from syncengine.http import (
+    ErrorContext,
+    build_authorize_url,
+    raise_for_response,
+    run_local_authorization,
+    transport_errors,
+)
+from syncengine.http.oauth import new_state
 from syncengine.tokens import TokenStore
 
-__all__ = ["DEFAULT_AUTH_URL", "authorize"]
+__all__ = ["DEFAULT_AUTH_URL", "authorize", "check_redirect_uri", "describe_businesses"]
 
 DEFAULT_API_URL = "https://api.freshbooks.com"
 DEFAULT_AUTH_URL = "https://auth.freshbooks.com/oauth/authorize"
@@ -66,8 +83,16 @@ def authorize(
         )
     token_name = str(config.get("token_name") or "freshbooks")
     scopes = config.get("scopes")
+    redirect_uri = str(config.get("redirect_uri") or os.environ.get("FRESHBOOKS_REDIRECT_URI") or "") or None
+    parts = urlsplit(redirect_uri or "")
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and parts.port:
+        port = parts.port  # the listener must be where the browser will be sent
+    authorize_url = _authorize_url(config, base_url)
+    if redirect_uri or port:
+        check_redirect_uri(authorize_url, str(client_id), redirect_uri or f"http://127.0.0.1:{port}/callback",
+                           transport=transport)
     token = run_local_authorization(
-        _authorize_url(config, base_url),
+        authorize_url,
         str(client_id),
         str(client_secret),
         f"{base_url}/auth/oauth/token",
@@ -75,7 +100,7 @@ def authorize(
         store,
         token_name,
         open_browser,
-        redirect_uri=str(config["redirect_uri"]) if config.get("redirect_uri") else None,
+        redirect_uri=redirect_uri,
         scopes=list(scopes) if scopes else None,
         timeout=timeout,
         transport=transport,
@@ -99,3 +124,58 @@ def authorize(
         "email": identity.get("email"),
         "businesses": businesses,
     }
+
+
+def describe_businesses(businesses: list[dict[str, Any]], configured: object = None) -> RenderableType:
+    """What ``syncengine auth freshbooks`` ends with: the login's businesses as a table, then the
+    ``business_id`` line to put in the connector's config (or why none is needed)."""
+    table = Table(title=f"businesses this login sees ({len(businesses)})")
+    for column in ("name", "business_id", "account_id", "role"):
+        table.add_column(column)
+    for b in businesses:
+        table.add_row(escape(str(b["name"])), str(b["business_id"]), escape(str(b["account_id"])),
+                      escape(str(b.get("role") or "")))
+    ids = [str(b["business_id"]) for b in businesses]
+    chosen = str(configured) if configured not in (None, "") else None
+    if not businesses:
+        advice = ("[red]this login belongs to no business[/red]: authorize as a user who is a member "
+                  "of the business to sync")
+    elif chosen is not None and chosen in ids:
+        advice = f"business_id: {chosen} is in the config: ok"
+    elif chosen is not None:
+        advice = (f"[red]business_id: {escape(chosen)} in the config is not one of these[/red]: "
+                  f"put one of {', '.join(ids)} in the FreshBooks connector's config, e.g.\n"
+                  f"    business_id: {ids[0]}")
+    elif len(businesses) == 1:
+        advice = f"one business: no business_id needed (it would be business_id: {ids[0]})"
+    else:
+        advice = ("several businesses: put the one to sync in the FreshBooks connector's config "
+                  f"(one of {', '.join(ids)}), e.g.\n    business_id: {ids[0]}")
+    return Group(table, advice)
+
+
+def check_redirect_uri(authorize_url: str, client_id: str, redirect_uri: str, *,
+                       transport: httpx.BaseTransport | None = None) -> None:
+    """AuthError (one line) when the authorize endpoint refuses ``redirect_uri`` outright; any
+    other answer (a redirect, a login page, no answer) lets the flow go on as before."""
+    probe = build_authorize_url(authorize_url, client_id, redirect_uri, new_state())
+    try:
+        with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as http:
+            response = http.get(probe)
+    except httpx.HTTPError:
+        return  # the person's browser may still get there; the flow reports what happens next
+    if response.status_code not in (400, 422):
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = str(body.get("error", "")) if isinstance(body, Mapping) else ""
+    if error == "invalid_redirect_uri" or "redirect" in response.text.lower():
+        raise AuthError(
+            f"FreshBooks refused the redirect URI {redirect_uri}: it is not the one registered with the app",
+            connector="freshbooks",
+            status=response.status_code,
+            code=error or None,
+            hint="set redirect_uri in the connector's config (or FRESHBOOKS_REDIRECT_URI) to the registered URI",
+        )

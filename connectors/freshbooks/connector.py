@@ -16,9 +16,11 @@ the change filters, the two delete passes and the write rules:
 
 from __future__ import annotations
 
+import contextvars
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any
@@ -30,10 +32,12 @@ from connectors.freshbooks.currency import AmountError
 from connectors.freshbooks.discovery import Business, choose_business
 from connectors.freshbooks.errors import parse_error
 from connectors.freshbooks.idset import IdSet
+from connectors.freshbooks.scopes import MissingScopeError, needed_scope, scope_named
 from connectors.freshbooks.specs import RESOURCES, Resource
 from connectors.freshbooks.wire import EASTERN, decode_fields, encode_fields, loads
 from syncengine.connector import BaseConnector, Capability, ObjectSpec, Page
 from syncengine.errors import (
+    AuthError,
     ConfigError,
     ConnectorError,
     NotFoundError,
@@ -240,8 +244,24 @@ class FreshBooksConnector(BaseConnector):
         self.calls[obj] = self.calls.get(obj, 0) + 1
         with transport_errors(context):
             response = self.http.request(method, path, params=list(params or []), json=body)
-        raise_for_response(response, parse_error, context)
+        try:
+            raise_for_response(response, parse_error, context)
+        except AuthError as exc:
+            missing = self._missing_scope(obj, method, exc) if response.status_code == 403 else None
+            if missing is not None:
+                raise MissingScopeError(missing, connector=self.name, obj=obj, key=key, method=method) from exc
+            raise
         return loads(response.content)
+
+    def _missing_scope(self, obj: str, method: str, error: AuthError) -> str | None:
+        """The scope a 403 is about: the one the answer names, else the one the call needs, if the
+        stored token does not hold it (a token that holds it was refused for another reason)."""
+        scope = scope_named(error.message) or needed_scope(obj, method)
+        if scope is None:
+            return None
+        token = self.auth.store.load_token(self.auth.token_name) or {}
+        granted = str(token.get("scope") or "").split()
+        return None if scope in granted else scope
 
     def api(
         self,
@@ -264,16 +284,32 @@ class FreshBooksConnector(BaseConnector):
         return [(name, "true") for name in res.includes]
 
     def _list_pages(self, res: Resource, params: list[tuple[str, str]]) -> Iterator[list[Mapping[str, Any]]]:
-        """Raw records, one list per API page."""
-        page = 1
-        while True:
+        """Raw records, one list per API page. The next page is requested while the caller works
+        on this one (one request ahead, on a helper thread, in the caller's logging context): a
+        serial pull pays the round trip and the rate limiter's wait on top of the engine's work
+        for every page (bench/freshbooks_bench.py). Its error surfaces where that page is taken."""
+
+        def fetch(page: int) -> tuple[list[Mapping[str, Any]], int]:
             query = [*params, *self._includes(res), ("page", str(page)), ("per_page", str(self.page_size))]
-            body = self._call(res.name, "GET", self._path(res.path), params=query)
-            rows, pages = self._unwrap_list(res, body)
+            return self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
+
+        rows, pages = fetch(1)
+        if pages <= 1 or not rows:
             yield rows
-            if page >= pages or not rows:
-                return
-            page += 1
+            return
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"freshbooks-{res.name}-pages")
+        try:
+            page = 1
+            while True:
+                upcoming = ahead.submit(contextvars.copy_context().run, fetch, page + 1) if (
+                    page < pages and rows) else None
+                yield rows
+                if upcoming is None:
+                    return
+                page += 1
+                rows, pages = upcoming.result()
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)  # a closed pull leaves at most one GET running
 
     def _unwrap_list(self, res: Resource, body: Any) -> tuple[list[Mapping[str, Any]], int]:
         if not isinstance(body, Mapping):
@@ -353,8 +389,9 @@ class FreshBooksConnector(BaseConnector):
         if not full and mark is not None:
             params = self._change_filter(res, mark)
         #: deletes not listed by the API: ids compared with those the cursor holds (see _absent)
-        tracks_ids = res.deleted_by == "absence" and res.changes != "full"
+        tracks_ids = (res.deleted_by == "absence" or res.absence_too) and res.changes != "full"
         listed_live: set[int] = set()
+        listed_deleted: set[int] = set()
         seen_mark = mark
         pending: Page | None = None
 
@@ -367,6 +404,7 @@ class FreshBooksConnector(BaseConnector):
                 seen_mark = advance(seen_mark, records, started_at=started_at)
                 if tracks_ids:
                     listed_live.update(int(r.key) for r in records if not r.deleted and r.key.isdigit())
+                    listed_deleted.update(int(r.key) for r in records if r.deleted and r.key.isdigit())
                 yield Page(records, cursor=cursor, full=full)
             if prefix:
                 for rows in self._list_pages(res, [*params, *prefix]):
@@ -381,7 +419,7 @@ class FreshBooksConnector(BaseConnector):
         cursor_extra: dict[str, str] = {}
         counts: dict[str, int] = {}
         if tracks_ids:
-            ids, deleted = self._absent(res, full, extra.get("ids"), listed_live, counts)
+            ids, deleted = self._absent(res, full, extra.get("ids"), listed_live, counts, listed_deleted)
             if ids is not None:
                 cursor_extra["ids"] = ids.encode()
             if deleted:
@@ -405,10 +443,12 @@ class FreshBooksConnector(BaseConnector):
         yield pending
 
     def _absent(
-        self, res: Resource, full: bool, stored: str | None, listed_live: set[int], counts: dict[str, int]
+        self, res: Resource, full: bool, stored: str | None, listed_live: set[int], counts: dict[str, int],
+        listed_deleted: frozenset[int] | set[int] = frozenset(),
     ) -> tuple[IdSet | None, list[Record]]:
-        """Deletes of an object whose API lists none (projects): the ids to keep in the cursor and
-        the records found deleted, by an id-only listing compared with the ids stored last time.
+        """Deletes of an object whose API lists none (projects, time entries deleted hard): the ids
+        to keep in the cursor and the records found deleted, by an id-only listing compared with
+        the ids stored last time (those the change pass already showed deleted are not repeated).
 
         A full pull lists every live record: its ids are the new set, and the engine infers the
         deletes itself. An incremental pull lists every id again (a page per 100, no includes),
@@ -437,7 +477,7 @@ class FreshBooksConnector(BaseConnector):
         now = listed | listed_live
         if previous is None:
             return IdSet(now), []
-        candidates = previous.missing_from(now)
+        candidates = [key for key in previous.missing_from(now) if key not in listed_deleted]
         deleted: list[Record] = []
         kept: list[int] = []
         for index, key in enumerate(candidates):

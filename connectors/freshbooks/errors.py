@@ -80,12 +80,17 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _detail(message: Any, errno: int | None, field: Any = None, *, on_success: bool = False) -> ErrorDetail:
+def _detail(
+    message: Any, errno: int | None, field: Any = None, *, on_success: bool = False, value: Any = None
+) -> ErrorDetail:
     kind = kind_for_errno(errno)
     if on_success and kind is None:
         kind = ConnectorError
+    text = str(message or "FreshBooks error")
+    if kind is ValidationError and value not in (None, "") and len(str(value)) <= 40:
+        text = f"{text} (value {str(value)!r})"  # "Invalid currency code." says nothing of which one
     return ErrorDetail(
-        redact_text(str(message or "FreshBooks error")),
+        redact_text(text),
         code=str(errno) if errno is not None else None,
         field=str(field) if field else None,
         kind=kind,
@@ -138,7 +143,8 @@ def _parse(response: httpx.Response) -> ErrorDetail | None:
     if isinstance(inner, Mapping) and isinstance(inner.get("errors"), list) and inner["errors"]:
         first = inner["errors"][0]
         if isinstance(first, Mapping):
-            return _detail(first.get("message"), _int(first.get("errno")), first.get("field"), on_success=ok)
+            return _detail(first.get("message"), _int(first.get("errno")), first.get("field"), on_success=ok,
+                           value=first.get("value"))
     if ok:
         return None
 
@@ -151,7 +157,8 @@ def _parse(response: httpx.Response) -> ErrorDetail | None:
         if isinstance(violations, list) and violations and isinstance(violations[0], Mapping):
             v = violations[0]
             return _detail(v.get("description") or body.get("message"), 422, v.get("field"))
-        return _detail(meta.get("message") or body.get("message"), _int(first.get("reason")), meta.get("field"))
+        return _detail(meta.get("message") or body.get("message"), _int(first.get("reason")), meta.get("field"),
+                       value=meta.get("value"))
 
     # ledger accounts: {"errors": {"message", "status", "details": [{"reason", "metadata": {...}}]}}
     errors = body.get("errors")

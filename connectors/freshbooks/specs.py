@@ -14,8 +14,9 @@ How changes and deletes are detected, per family (reference §1.6, §3):
 * projects: ``updated_since=<UTC>``; HTTP DELETE removes them and no listing shows a deletion, so
   deletes are seen by absence: on a full pull by the engine, and on every incremental pull by an
   id-only listing (100 a page) compared with the ids the cursor holds (``connector._absent``).
-* time entries: ``updated_since=<UTC>`` with ``include_deleted=true``; a deleted entry comes back
-  with ``active: false`` (the API keeps them soft-deleted) and becomes ``Record(deleted=True)``.
+* time entries: ``updated_since=<UTC>`` with ``include_deleted=true``; a deleted entry kept by the
+  API comes back with ``active: false`` and becomes ``Record(deleted=True)``; one deleted hard
+  (FreshBooks does not say which) is found by the id-only listing, as a project is.
 * reports and identity (account, accounts, balance_sheet, cash_flow): re-read whole every pull.
 """
 
@@ -55,6 +56,9 @@ class Resource:
     delete: DeleteStyle | None = None
     #: how a deleted record shows up in ``changes``.
     deleted_by: DeleteSignal = "none"
+    #: deletes may also leave no trace (a hard delete, where FreshBooks does not say which it
+    #: does): an id-only listing on each pull is compared with the ids the cursor holds as well.
+    absence_too: bool = False
     #: archive by ``vis_state: 2`` (accounting) or ``active: false`` (projects).
     archive: Literal["vis_state", "active"] | None = None
     includes: tuple[str, ...] = ()
@@ -474,6 +478,7 @@ TIME_ENTRIES = Resource(
     zone="utc",
     delete="http",
     deleted_by="include_deleted",
+    absence_too=True,
 )
 
 ACCOUNT = Resource(

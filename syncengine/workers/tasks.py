@@ -34,6 +34,7 @@ from procrastinate import App, PsycopgConnector, exceptions, jobs
 
 from syncengine.engine import Engine
 from syncengine.ledger.errors import PipelineBusyError
+from syncengine.observability.metrics import MetricsRecorder
 from syncengine.workers.schedule import to_cron
 from syncengine.workers.settings import WorkerSettings
 
@@ -74,11 +75,13 @@ class _Engines(threading.local):
 
 
 def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, str | None],
-              should_stop: Callable[[], bool] = lambda: False) -> App:
+              should_stop: Callable[[], bool] = lambda: False, metrics: MetricsRecorder | None = None) -> App:
     """The procrastinate app for one config: its tasks, and a periodic task per scheduled pipeline.
 
     ``pipelines`` maps each pipeline name to its ``schedule:`` (None: not scheduled);
-    ``should_stop`` is asked between batches (a worker told to stop finishes the batch in hand)."""
+    ``should_stop`` is asked between batches (a worker told to stop finishes the batch in hand);
+    ``metrics`` is told of each run and, for a keyed sync a webhook asked for, of the lag from the
+    event's arrival in the ledger (``arrived_at``) to its record written."""
     app = App(connector=PsycopgConnector(conninfo=settings.database))
     engines = _Engines()
 
@@ -98,6 +101,8 @@ def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, 
                     raise
                 time.sleep(1.0)
                 continue
+            if metrics is not None:
+                metrics.run_finished(report)
             result = {"run_id": report.run_id, "status": report.status, "writes": report.writes}
             log.info("job done", pipeline=pipeline, keyed=keys is not None, **result)
             return result
@@ -108,9 +113,15 @@ def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, 
         return sync(pipeline, None)
 
     @app.task(name=KEYED_SYNC, queue=settings.realtime_queue, priority=KEYED_PRIORITY)
-    def keyed_sync(pipeline: str, connector: str, object: str, keys: list[str]) -> dict[str, Any]:
-        """Refetch, map, merge and apply just ``keys`` of ``object`` on ``connector``."""
-        return sync(pipeline, {(connector, object): keys})
+    def keyed_sync(pipeline: str, connector: str, object: str, keys: list[str],
+                   arrived_at: float | None = None) -> dict[str, Any]:
+        """Refetch, map, merge and apply just ``keys`` of ``object`` on ``connector``
+        (``arrived_at``: Unix time the first webhook event naming them was stored)."""
+        result = sync(pipeline, {(connector, object): keys})
+        if metrics is not None and arrived_at is not None and result["status"] != "error":
+            for _ in keys:  # as the daemon does: one observation per record applied
+                metrics.event_applied(connector, time.time() - float(arrived_at))
+        return result
 
     @app.task(name=RETRY_STALLED, queue=settings.pipeline_queue, queueing_lock=RETRY_STALLED)
     async def retry_stalled_jobs(timestamp: int | None = None) -> int:

@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from connectors.freshbooks.connector import FreshBooksConnector
 from connectors.freshbooks.sandbox import SandboxServer
 from syncengine.connector import Capability, Connector
@@ -59,12 +61,14 @@ def _connector(sb: SandboxServer, store: MemoryTokenStore) -> FreshBooksConnecto
     )
 
 
-def _make(obj: str, prepare: Prepare | None, holder: dict[str, Any]) -> Callable[[SubjectEnv], Made]:
-    """A fresh sandbox per test; ``holder`` receives the ids the samples need (a client's, ...)."""
+def _make(obj: str, prepare: Prepare | None, holder: dict[str, Any],
+          variants: Mapping[str, str] | None = None) -> Callable[[SubjectEnv], Made]:
+    """A fresh sandbox per test (under ``variants``, else the strict defaults); ``holder`` receives
+    the ids the samples need (a client's, ...)."""
 
     @contextmanager
     def make(env: SubjectEnv) -> Iterator[tuple[Connector, str]]:
-        with SandboxServer(seed=0, port=0) as sb:
+        with SandboxServer(seed=0, port=0, variants=dict(variants or {})) as sb:
             store = MemoryTokenStore({"freshbooks": normalize_token_response(sb.issue_tokens(), now=time.time())})
             connector = _connector(sb, store)
             try:
@@ -168,13 +172,20 @@ def _subject(
     prepare: Prepare | None = None,
     extra: frozenset[Capability] = INCREMENTAL,
     managed: frozenset[str] = frozenset({"updated"}),
+    variants: Mapping[str, str] | None = None,
+    label: str | None = None,
 ) -> ContractSubject:
+    if variants is None:  # kept, so the variant matrix below can make the same subject again
+        _DEFINED[obj] = lambda chosen, name=None: _subject(obj, sample, change, invalid, prepare=prepare,
+                                                           extra=extra, managed=managed, variants=chosen,
+                                                           label=name)
     # The suite calls sample_fields(n) without the connector, so the ids a subject's samples
     # need (created in make) are kept here, per subject; tests of one subject run one at a time.
     holder: dict[str, Any] = {}
+    suffix = f"[{label or ','.join(f'{k}={v}' for k, v in variants.items())}]" if variants else ""
     return ContractSubject(
-        id=f"freshbooks-{obj}",
-        make=_make(obj, prepare, holder),
+        id=f"freshbooks-{obj}{suffix}",
+        make=_make(obj, prepare, holder, variants),
         sample_fields=lambda n: sample(holder, n),
         changed_fields=change,
         invalid_fields=lambda: invalid(holder),
@@ -183,7 +194,11 @@ def _subject(
         unreachable=_unreachable if obj == "clients" else None,
         managed_fields=managed,
         settable_change_time=True,
+        marks=(pytest.mark.variants,) if variants else (),
     )
+
+
+_DEFINED: dict[str, Callable[..., ContractSubject]] = {}
 
 
 def _edited(name: str) -> Callable[[Record], dict[str, Any]]:
@@ -289,3 +304,22 @@ for subject in (
     ),
 ):
     register(subject)
+
+
+#: The variant matrix (marker ``variants``): subjects again under the non-default answer of each open
+#: behaviour the contract can see, one object each where the variant is about that object; the
+#: answers no contract test can tell apart (tokens, redirect URI, scopes, JPY, KWD, Retry-After
+#: without a budget, cleared text) share one all-lenient clients subject. The defaults above are the
+#: strict answers, so this is the other half of the matrix, kept small for CI.
+LENIENT = {"retry_after": "seconds", "cleared_text": "empty_string", "validation_status": "422",
+           "token_after_refresh": "valid", "redirect_uri": "any_loopback", "scopes": "ignored",
+           "jpy_fractional": "accepted", "kwd": "accepted"}
+for obj, chosen, name in (
+    ("clients", {"error_shape": "code_details"}, None),
+    ("clients", {"error_shape": "http200_error"}, None),
+    ("invoices", {"validation_status": "422", "lines_without_id": "replace"}, None),
+    ("time_entries", {"time_entry_delete": "inactive"}, None),
+    ("projects", {"project_delete": "soft"}, None),
+    ("clients", LENIENT, "lenient"),
+):
+    register(_DEFINED[obj](chosen, name))

@@ -36,6 +36,7 @@ PUBLIC = {
     ],
     "syncengine.errors": [
         "AuthError",
+        "BusyError",
         "ConfigError",
         "ConfigErrors",
         "ConflictError",

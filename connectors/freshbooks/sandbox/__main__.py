@@ -15,9 +15,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state", default=None, help="state file: loaded at start, saved at exit")
     parser.add_argument("--token-ttl", type=int, default=43200, help="access token lifetime, seconds")
     parser.add_argument("--requests-per-minute", type=int, default=None, help="per-token budget")
+    parser.add_argument("--size", default=None, help="a data set of exact counts instead of --seed: business")
+    parser.add_argument("--scale", type=float, default=1.0, help="shrink --size by this factor")
     args = parser.parse_args(argv)
     run_sandbox(port=args.port, seed=args.seed, state_file=args.state, token_ttl=args.token_ttl,
-                requests_per_minute=args.requests_per_minute)
+                requests_per_minute=args.requests_per_minute, size=args.size, scale=args.scale)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The Starlette application: every route, the error rendering, and the traffic layer in front.
 
 The traffic layer (:class:`Traffic`) runs before any handler, in this order: injected faults
-(latency, drop, timeout, error status), bearer-token check (401 in the family's shape), request
-budget (429 with ``Retry-After``), then the handler; it records every answer in the stats. OAuth
+(latency, drop, timeout, error status), bearer-token check (401 in the family's shape), the
+token's scopes (403, variant ``scopes``), request budget (429, ``Retry-After`` per variant), then
+the handler; it records every answer in the stats. OAuth
 endpoints skip the token check and budget; ``/_sandbox`` admin endpoints skip the whole layer.
 """
 
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import accounting, admin, events, identity, ledger, oauth, projects, reports
+from . import accounting, admin, events, identity, ledger, oauth, projects, reports, scopes
 from .connection import drop_connection
 from .errors import ApiError, Family, error_body, family_of, server_error, too_many_requests, unauthorized
 from .runtime import Sandbox
@@ -39,12 +40,14 @@ def by_method(**handlers: Endpoint) -> Endpoint:
 
 async def _authorize(request: Request) -> Response:
     sb: Sandbox = request.app.state.sandbox
-    return oauth.authorize(request, sb.store, sb.clock, sb.app)
+    return oauth.authorize(request, sb.store, sb.clock, sb.app,
+                           any_loopback=sb.variants.value("redirect_uri") == "any_loopback")
 
 
 async def _token(request: Request) -> Response:
     sb: Sandbox = request.app.state.sandbox
-    return await oauth.token(request, sb.store, sb.clock, sb.app, sb.settings.token_ttl)
+    return await oauth.token(request, sb.store, sb.clock, sb.app, sb.settings.token_ttl,
+                             revoke_on_refresh=sb.variants.value("token_after_refresh") == "revoked")
 
 
 def route(path: str, endpoint: Endpoint) -> Route:
@@ -188,6 +191,9 @@ class Traffic:
             token = oauth.authenticate(self.sb.store, self.sb.clock, headers.get("authorization"))
             if token is None:
                 problem = unauthorized(family)
+            elif self.sb.variants.value("scopes") == "enforced" and (
+                    lacking := scopes.missing_scope(method, path, token.scope)) is not None:
+                problem = lacking
             else:
                 retry_after = self.sb.budget.spend(token.token)
                 if retry_after is not None:

@@ -1,7 +1,9 @@
 """Money and decimal values as FreshBooks writes them: ``{"amount": "12.50", "code": "USD"}``.
 
 Amounts are decimal strings with two places, never floats (the Python SDK parses JSON numbers as
-Decimal). Inputs are accepted as strings or numbers, the way the SDKs send them.
+Decimal). Inputs are accepted as strings or numbers, the way the SDKs send them. Two open
+behaviours are variants: a JPY amount with decimals (``jpy_fractional``) and the three-decimal
+KWD (``kwd``: unknown, or kept to 0.001).
 """
 
 from __future__ import annotations
@@ -10,17 +12,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import INVALID_PERCENT, invalid
+from .variants import current
 
 CURRENCIES = ("USD", "CAD", "EUR", "GBP", "AUD", "JPY", "CHF", "MXN", "NZD", "INR")
 CENT = Decimal("0.01")
+MIL = Decimal("0.001")
 
 
-def cents(value: Decimal) -> str:
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+def cents(value: Decimal, code: str = "") -> str:
+    step = MIL if code == "KWD" else CENT
+    return str(value.quantize(step, rounding=ROUND_HALF_UP))
 
 
 def money(amount: Decimal, code: str) -> dict[str, str]:
-    return {"amount": cents(amount), "code": code}
+    return {"amount": cents(amount, code), "code": code}
 
 
 def to_decimal(value: Any, field: str, obj: str | None = None, errno: int | None = None) -> Decimal:
@@ -47,9 +52,16 @@ def to_percent(value: Any, field: str, obj: str | None = None) -> str:
 
 
 def to_currency(value: Any, field: str = "currency_code", obj: str | None = None) -> str:
-    if not isinstance(value, str) or value.upper() not in CURRENCIES:
+    known = CURRENCIES + (("KWD",) if current("kwd") == "accepted" else ())
+    if not isinstance(value, str) or value.upper() not in known:
         raise invalid(field, "Invalid currency code.", value, obj)
     return value.upper()
+
+
+def _checked(amount: Decimal, code: str, field: str, value: Any, obj: str | None) -> Decimal:
+    if code == "JPY" and amount != amount.to_integral_value() and current("jpy_fractional") == "refused":
+        raise invalid(field, "JPY amounts must be whole yen.", value, obj)
+    return amount
 
 
 def to_money(value: Any, field: str, default_code: str, obj: str | None = None) -> dict[str, str]:
@@ -58,8 +70,8 @@ def to_money(value: Any, field: str, default_code: str, obj: str | None = None) 
         if "amount" not in value:
             raise invalid(field, "Money needs an amount.", value, obj)
         code = to_currency(value.get("code") or default_code, field, obj)
-        return money(to_decimal(value["amount"], field, obj), code)
-    return money(to_decimal(value, field, obj), default_code)
+        return money(_checked(to_decimal(value["amount"], field, obj), code, field, value, obj), code)
+    return money(_checked(to_decimal(value, field, obj), default_code, field, value, obj), default_code)
 
 
 def amount_of(value: dict[str, Any] | None) -> Decimal:

@@ -6,13 +6,14 @@
   ``authorization_code`` and ``refresh_token``, and answers ``access_token, refresh_token,
   token_type "Bearer", expires_in, scope, created_at`` (epoch seconds).
 * Access tokens last ``token_ttl`` seconds (12 h by default). A refresh token works once: each
-  refresh returns a new pair and the old refresh token is ``invalid_grant`` from then on. Access
-  tokens issued earlier stay valid until they expire (sandbox choice).
+  refresh returns a new pair and the old refresh token is ``invalid_grant`` from then on. The
+  access token issued with the spent refresh token dies with it, or lives to its expiry
+  (variant ``token_after_refresh``).
 * Failures answer ``{"error", "error_description"}``: 400 ``invalid_grant``/``invalid_request``/
   ``unsupported_grant_type``, 401 ``invalid_client`` (Doorkeeper's wording, which FreshBooks uses).
 
-Accepted redirect URIs: the registered one, plus any ``http://127.0.0.1``/``localhost`` URI so
-tests can run a real receiver (sandbox choice). Scopes are recorded but not enforced.
+Accepted redirect URIs: the registered one only, or also any ``http(s)://127.0.0.1``/``localhost``
+URI (variant ``redirect_uri``). Scopes are recorded; ``scopes.py`` enforces them (variant ``scopes``).
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ class AppCredentials:
     client_secret: str
     redirect_uri: str
 
-    def accepts_redirect(self, uri: str) -> bool:
+    def accepts_redirect(self, uri: str, any_loopback: bool = False) -> bool:
         if uri == self.redirect_uri:
             return True
+        if not any_loopback:
+            return False
         parts = urlsplit(uri)
         return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost")
 
@@ -72,6 +75,7 @@ def issue(store: Store, clock: Clock, ttl: int, scope: str = DEFAULT_SCOPES) -> 
     with store.lock:
         store.access_tokens[access] = AccessToken(access, scope, int(now), now + ttl)
         store.refresh_tokens[refresh] = scope
+        store.paired_access[refresh] = access
         _prune(store, now)
     return {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "refresh_token": refresh,
             "scope": scope, "created_at": int(now)}
@@ -115,12 +119,13 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def authorize(request: Request, store: Store, clock: Clock, app: AppCredentials) -> Response:
+def authorize(request: Request, store: Store, clock: Clock, app: AppCredentials,
+              any_loopback: bool = False) -> Response:
     params = request.query_params
     redirect_uri = params.get("redirect_uri", "")
     if params.get("client_id") != app.client_id:
         raise _oauth_error(401, "invalid_client", INVALID_CLIENT)
-    if not app.accepts_redirect(redirect_uri):
+    if not app.accepts_redirect(redirect_uri, any_loopback):
         raise _oauth_error(400, "invalid_redirect_uri",
                            "The requested redirect uri is malformed or doesn't match client redirect URI.")
     query: dict[str, str] = {}
@@ -139,7 +144,8 @@ def authorize(request: Request, store: Store, clock: Clock, app: AppCredentials)
     return RedirectResponse(f"{redirect_uri}{sep}{urlencode(query)}", status_code=302)
 
 
-async def token(request: Request, store: Store, clock: Clock, app: AppCredentials, ttl: int) -> Response:
+async def token(request: Request, store: Store, clock: Clock, app: AppCredentials, ttl: int,
+                revoke_on_refresh: bool = True) -> Response:
     fields = await form_fields(request)
     if fields.get("client_id") != app.client_id or fields.get("client_secret") != app.client_secret:
         raise _oauth_error(401, "invalid_client", INVALID_CLIENT)
@@ -161,6 +167,9 @@ async def token(request: Request, store: Store, clock: Clock, app: AppCredential
                                "The request is missing a required parameter: refresh_token.")
         with store.lock:
             scope = store.refresh_tokens.pop(refresh, None)  # rotated: the old one dies now
+            paired = store.paired_access.pop(refresh, None)
+            if scope is not None and paired is not None and revoke_on_refresh:
+                store.access_tokens.pop(paired, None)  # and its access token with it
         if scope is None:
             raise _oauth_error(400, "invalid_grant", INVALID_GRANT)
         return JSONResponse(issue(store, clock, ttl, scope))

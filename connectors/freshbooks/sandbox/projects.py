@@ -4,9 +4,10 @@ No ``response/result`` wrapper: ``{"project": {...}}``, ``{"projects": [...], "m
 (reference §1.3). Filters are plain parameters; ``updated_since`` (ISO UTC, at-or-after) drives
 incremental reads; DELETE answers 204 with no body.
 
-Sandbox choices (UNCONFIRMED upstream): projects are hard-deleted; time entries are kept as
-soft-deleted (a 404 on GET, listed only with ``include_deleted=true`` and then shown with
-``active: false``). Time entries show no updated field but keep a hidden one for ``updated_since``.
+Open behaviours (variants ``project_delete``, ``time_entry_delete``): a deleted project is gone or
+kept with ``vis_state: 1``; a deleted time entry is gone or kept hidden (a 404 on GET, listed only
+with ``include_deleted=true`` and then shown with ``active: false``). Time entries show no updated
+field but keep a hidden one for ``updated_since``.
 A project's ``title`` and a time entry's ``started_at``/``duration`` are required (errno 2001).
 """
 

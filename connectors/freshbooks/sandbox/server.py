@@ -5,7 +5,8 @@ The server binds its own loopback socket before uvicorn starts, so ``port=0`` pi
 and ``url`` is known immediately; startup takes a few tens of milliseconds for small seeds.
 
 ``seed`` is the size of the generated data set (the number of clients; other objects scale with
-it) and ``rng_seed`` seeds every random choice (data, credentials, faults), so the same pair gives
+it), unless ``size`` names a data set of exact counts (``"business"``, see ``sizes.py``; ``scale``
+shrinks it) and ``rng_seed`` seeds every random choice (data, credentials, faults), so the same pair gives
 the same sandbox. ``now`` (optional) sets the clock before seeding, making timestamps reproducible.
 """
 
@@ -16,7 +17,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -31,9 +32,12 @@ from .connection import DroppableH11Protocol
 from .oauth import AppCredentials
 from .runtime import Sandbox, Settings
 from .seed import build_store, credentials
+from .sizes import size_named
 from .store import Store
 
 HOST = "127.0.0.1"
+#: the redirect URI the command-line sandbox registers (``syncengine auth freshbooks``'s listener)
+CLI_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 
 
 class SandboxServer:
@@ -42,15 +46,19 @@ class SandboxServer:
     def __init__(self, seed: int = 100, port: int = 0, token_ttl: int = 43200,
                  requests_per_minute: int | None = None, second_business: bool = False,
                  state_file: str | Path | None = None, rng_seed: int = 1, now: datetime | None = None,
-                 save_interval: float = 5.0, variants: dict[str, str] | None = None) -> None:
+                 save_interval: float = 5.0, variants: dict[str, str] | None = None,
+                 size: str | None = None, scale: float = 1.0, redirect_uri: str | None = None) -> None:
         self.clock = Clock(now)
         self._seed = seed
+        self._size = size_named(size, scale) if size else None
         self._rng_seed = rng_seed
         self._second_business = second_business
         self._state_file = Path(state_file) if state_file else None
         self._save_interval = save_interval
         self._app = credentials(rng_seed)
         store = self._load_or_seed()
+        if redirect_uri is not None:  # the one URI registered with the app (variant redirect_uri)
+            self._app = replace(self._app, redirect_uri=redirect_uri)
         app_credentials = self._app
         self.sandbox = Sandbox(store, self.clock, app_credentials,
                                Settings(token_ttl=token_ttl, requests_per_minute=requests_per_minute,
@@ -63,7 +71,7 @@ class SandboxServer:
         self.port = 0
 
     def _fresh_store(self) -> Store:
-        return build_store(self._seed, self._rng_seed, self.clock.now(), self._second_business)
+        return build_store(self._seed, self._rng_seed, self.clock.now(), self._second_business, self._size)
 
     def _load_or_seed(self) -> Store:
         if self._state_file is not None:
@@ -181,9 +189,12 @@ class SandboxServer:
         return self.sandbox.store
 
     # -- control ------------------------------------------------------------------------------
-    def issue_tokens(self, ttl: int | None = None) -> dict[str, Any]:
-        """A token pair, exactly as the token endpoint would answer, without the browser step."""
-        return self.sandbox.issue_tokens(ttl=ttl)
+    def issue_tokens(self, ttl: int | None = None, scope: str | None = None) -> dict[str, Any]:
+        """A token pair, exactly as the token endpoint would answer, without the browser step
+        (``scope``: space-separated, every scope by default)."""
+        if scope is None:
+            return self.sandbox.issue_tokens(ttl=ttl)
+        return self.sandbox.issue_tokens(ttl=ttl, scope=scope)
 
     def set_faults(self, error_rate: float = 0.0, error_statuses: tuple[int, ...] = (500, 503),
                    timeout_rate: float = 0.0, timeout_seconds: float = 5.0, drop_rate: float = 0.0,
@@ -232,16 +243,17 @@ class SandboxServer:
         self.sandbox.reset()
 
 
-def describe(server: SandboxServer, redirect_port: int = 8976) -> str:
+def describe(server: SandboxServer) -> str:
     """Everything a user needs to point a config at a running sandbox: URL, app credentials, the
     export lines for the environment variables the FreshBooks connector reads, the redirect URI and
     the businesses the login sees (the one to put in ``business_id`` when there are several)."""
-    redirect = f"http://127.0.0.1:{redirect_port}/callback"
+    redirect = server.redirect_uri
     lines = [
         f"FreshBooks sandbox on {server.url}",
         f"  client id:     {server.client_id}",
         f"  client secret: {server.client_secret}",
-        f"  redirect URI:  {redirect} (any http://127.0.0.1 or localhost callback is accepted)",
+        f"  redirect URI:  {redirect} (the registered one; --variant redirect_uri=any_loopback "
+        "accepts any http://127.0.0.1 or localhost callback)",
         "  businesses (put one business_id in the connector's config when there are several):",
     ]
     for b in server.businesses:
@@ -258,7 +270,8 @@ def describe(server: SandboxServer, redirect_port: int = 8976) -> str:
 
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
                 token_ttl: int = 43200, requests_per_minute: int | None = None,
-                variants: dict[str, str] | None = None) -> None:
+                variants: dict[str, str] | None = None, size: str | None = None, scale: float = 1.0,
+                redirect_uri: str = CLI_REDIRECT_URI) -> None:
     """Serve until SIGINT/SIGTERM, then save the state file (if any) and return."""
     if host != HOST:
         raise ValueError("the FreshBooks sandbox only listens on 127.0.0.1")
@@ -272,7 +285,8 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     previous = {sig: signal.signal(sig, request_stop) for sig in signals}
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
-                           state_file=state_file, variants=variants) as server:
+                           state_file=state_file, variants=variants, size=size, scale=scale,
+                           redirect_uri=redirect_uri) as server:
             print(describe(server), flush=True)
             stop.wait()
     finally:

@@ -150,6 +150,8 @@ class Store:
         self.access_tokens: dict[str, AccessToken] = {}
         # refresh token -> scope; a used refresh token is removed (single use, rotated).
         self.refresh_tokens: dict[str, str] = {}
+        # refresh token -> the access token issued with it (revoked by a refresh: token_after_refresh)
+        self.paired_access: dict[str, str] = {}
         # The one user every token belongs to (identity_id, names, email); see seed.py.
         self.identity: dict[str, Any] = {}
 
@@ -205,6 +207,7 @@ class Store:
                 "books": [b.to_json() for b in self.books.values()],
                 "access_tokens": [vars(t) for t in self.access_tokens.values()],
                 "refresh_tokens": dict(self.refresh_tokens),
+                "paired_access": dict(self.paired_access),
                 "identity": self.identity,
             }
 
@@ -215,6 +218,7 @@ class Store:
         store = cls(books)
         store.access_tokens = {t["token"]: AccessToken(**t) for t in data.get("access_tokens", [])}
         store.refresh_tokens = dict(data.get("refresh_tokens", {}))
+        store.paired_access = dict(data.get("paired_access", {}))
         store.identity = dict(data.get("identity", {}))
         return store
 

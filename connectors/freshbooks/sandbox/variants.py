@@ -4,8 +4,8 @@ Each :class:`Variant` lists the plausible answers, the default (the least forgiv
 connector tested against the defaults does not lean on a lucky pick) and the answer the
 documentation supports, if it supports one. ``--variant NAME=VALUE`` on ``syncengine sandbox
 freshbooks`` and ``GET/POST /_sandbox/variants`` read and set them; handlers ask
-``sandbox.variants.value(NAME)``. ``wired`` says whether the sandbox already behaves differently
-per value (a variant not wired is listed so the open question stays visible).
+``sandbox.variants.value(NAME)``. ``wired`` says whether the sandbox behaves differently per value
+(every one does now; a new open question can be listed before it is wired, so it stays visible).
 """
 
 from __future__ import annotations
@@ -43,22 +43,21 @@ VARIANTS: tuple[Variant, ...] = (
             "the HTTP status of an accounting validation error"),
     Variant("error_shape", ("legacy", "code_details", "http200_error"), "legacy", None,
             "accounting errors as response.errors[], the newer {code, message, details}, or HTTP 200 "
-            "with the errors in the body", wired=False),
+            "with the errors in the body"),
     Variant("time_entry_delete", ("hard", "inactive"), "hard", None,
-            "a deleted time entry is gone, or kept with active: false", wired=False),
+            "a deleted time entry is gone, or kept with active: false"),
     Variant("project_delete", ("hard", "soft"), "hard", None,
-            "a deleted project is gone (and never listed), or kept with vis_state 1", wired=False),
+            "a deleted project is gone (and never listed), or kept with vis_state 1"),
     Variant("token_after_refresh", ("revoked", "valid"), "revoked", None,
-            "the access token issued before a refresh stops working at once, or lives to its expiry",
-            wired=False),
+            "the access token issued before a refresh stops working at once, or lives to its expiry"),
     Variant("redirect_uri", ("exact", "any_loopback"), "exact", "exact",
-            "only the registered redirect URI, or any http(s)://127.0.0.1|localhost one", wired=False),
+            "only the registered redirect URI, or any http(s)://127.0.0.1|localhost one"),
     Variant("scopes", ("enforced", "ignored"), "enforced", "enforced",
-            "a call outside the token's scopes answers 403, or scopes are recorded only", wired=False),
+            "a call outside the token's scopes answers 403, or scopes are recorded only"),
     Variant("jpy_fractional", ("refused", "accepted"), "refused", None,
-            "a JPY amount with decimals is a validation error, or accepted as sent", wired=False),
+            "a JPY amount with decimals is a validation error, or accepted as sent"),
     Variant("kwd", ("refused", "accepted"), "refused", None,
-            "KWD (three decimals) is refused as an unknown currency, or accepted", wired=False),
+            "KWD (three decimals) is refused as an unknown currency, or accepted"),
 )
 
 BY_NAME: dict[str, Variant] = {v.name: v for v in VARIANTS}

@@ -19,6 +19,7 @@ from .errors import ApiError, invalid, not_found, required
 from .fields import Kind, coerce, is_blank
 from .objects import Delete, ObjectSpec
 from .store import Book, Key, Record
+from .variants import current
 
 INVOICE_ACTIONS = ("action_mark_as_sent", "action_email", "action_send_by_email")
 
@@ -51,10 +52,18 @@ def lookup(book: Book, spec: ObjectSpec, key: Key) -> Record:
     return record
 
 
+def _cleared(kind: Kind, value: object) -> bool:
+    return kind in (Kind.STR, Kind.EMAIL) and (value is None or value == "")
+
+
 def _apply_fields(spec: ObjectSpec, record: Record, data: Record, book: Book) -> None:
     plain = {k: v for k, v in data.items() if k in spec.fields and spec.fields[k] is not Kind.MONEY}
+    cleared_as = None if current("cleared_text") == "null" else ""
     for key, value in plain.items():
-        record[key] = coerce(spec.fields[key], value, key, spec.single, book.base_currency)
+        kind = spec.fields[key]
+        # a text field cleared by the client (null or "") is stored the one way the variant says
+        record[key] = cleared_as if _cleared(kind, value) else coerce(kind, value, key, spec.single,
+                                                                       book.base_currency)
     currency = spec.currency(book, record)
     for key, value in data.items():
         if spec.fields.get(key) is Kind.MONEY:
@@ -142,14 +151,19 @@ def _store(book: Book, spec: ObjectSpec, key: Key, record: Record, moment: datet
 
 
 def delete(book: Book, spec: ObjectSpec, key: Key, moment: datetime) -> tuple[Record | None, list[Event]]:
-    """HTTP DELETE: soft (vis_state 1), hard (gone), or project-like (gone; time entries kept hidden)."""
+    """HTTP DELETE: soft (vis_state 1), hard (gone), or project-like: gone, or kept as the
+    ``project_delete`` (vis_state 1) and ``time_entry_delete`` (hidden, ``active: false``) variants say."""
     record = lookup(book, spec, key)
     if spec.delete is Delete.SOFT:
         return update(book, spec, key, {"vis_state": 1}, moment)
     if spec.delete is Delete.NONE:
         raise ApiError(405, 1003, "Method not allowed; delete with PUT vis_state=1.", object=spec.single)
     events: list[Event] = [(f"{spec.event}.delete", int(key))] if spec.event else []
-    if spec.collection == "time_entries":
+    if spec.collection == "projects" and current("project_delete") == "soft":
+        record["vis_state"] = 1  # kept, listed and readable, as deleted
+        stamp(spec, record, moment)
+        return None, events
+    if spec.collection == "time_entries" and current("time_entry_delete") == "inactive":
         record["_deleted"] = True
         record["active"] = False
         stamp(spec, record, moment)

@@ -101,6 +101,7 @@ def test_soft_delete_comes_through_as_deleted_record(sandbox: Any, fb: FreshBook
 
 
 def test_time_entry_delete_seen_with_include_deleted(sandbox: Any, fb: FreshBooksConnector) -> None:
+    sandbox.set_variants(time_entry_delete="inactive")  # kept with active: false (hard: the variant tests)
     everything, cursor, _ = pull(fb, "time_entries", None)
     victim = next(r for r in everything if not r.deleted)
     fb.delete("time_entries", victim.key)

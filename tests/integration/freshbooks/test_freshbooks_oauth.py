@@ -20,7 +20,7 @@ from syncengine.http import normalize_token_response
 from syncengine.ledger import Ledger
 from syncengine.tokens import MemoryTokenStore
 
-from .conftest import connector_for, token_store
+from .conftest import SandboxServer, connector_for, token_store
 
 TOKEN_PATH = "/auth/oauth/token"
 
@@ -164,6 +164,8 @@ def test_two_clients_refreshing_concurrently_refresh_once(sandbox: Any) -> None:
 def test_authorize_command_flow(sandbox: Any) -> None:
     from connectors.freshbooks.auth import authorize
 
+    sandbox.set_variants(redirect_uri="any_loopback")  # no redirect_uri: a loopback listener's own
+
     store = MemoryTokenStore()
     urls: list[str] = []
     result: dict[str, Any] = {}
@@ -265,3 +267,41 @@ def test_authorize_command_with_the_registered_https_redirect(sandbox: Any) -> N
     result = authorize(config, store, port=0, open_browser=False, announce=urls.append, paste=paste)
     assert (store.load_token("freshbooks") or {}).get("refresh_token")
     assert result["businesses"][0]["business_id"] == sandbox.business_id
+
+
+@pytest.mark.parametrize(("backend", "mode"), [
+    ("sqlite", "revoked"), pytest.param("postgres", "revoked", marks=pytest.mark.postgres), ("sqlite", "valid")])
+def test_processes_reading_across_refreshes_that_revoke_never_fail(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str, mode: str
+) -> None:
+    """``token_after_refresh=revoked``: a refresh kills the access token the other processes hold.
+    Three processes share one ledger and read for 9 s with 6 s tokens; their clocks run 0, 1.5
+    and 3 s ahead, so the one ahead refreshes while the others still trust (and use) the token it
+    just revoked. Every 401 that causes is answered by the token in the ledger: no read fails, no
+    refresh token is spent twice, and the ledger ends with a token the API accepts."""
+    url = (f"sqlite:///{tmp_path / 'ledger.db'}" if backend == "sqlite"
+           else str(request.getfixturevalue("pg_schema_url")))
+    with SandboxServer(seed=5, port=0, token_ttl=6, variants={"token_after_refresh": mode}) as sb:
+        with Ledger.open(url) as ledger:
+            ledger.save_token("freshbooks", normalize_token_response(sb.issue_tokens(), now=time.time()))
+        keys = [str(r["id"]) for r in sb.state.list("clients")[:3]]
+        start_at = time.time() + 3.0
+        workers = [run_worker(sb, url, key, start_at=start_at, loop_seconds=9, clock_skew=skew)
+                   for key, skew in zip(keys, (0.0, 1.5, 3.0), strict=True)]
+        reports = [finished(w) for w in workers]
+        assert all(code == 0 for code, _ in reports), reports
+        assert [r["errors"] for _, r in reports] == [[], [], []]
+        assert all(r["reads"] >= 10 for _, r in reports), reports
+        refreshes = sum(r["refreshes"] for _, r in reports)
+        assert refreshes >= 2
+        assert token_calls(sb) == refreshes  # every refresh succeeded: none spent a dead refresh token
+        status = sb.stats()["by_status"]
+        assert status.get("400", 0) == 0
+        if mode == "revoked":
+            assert status.get("401", 0) >= 1  # the revocation did bite a process holding the old token
+        else:
+            assert status.get("401", 0) == 0
+        with Ledger.open(url) as ledger:
+            token = ledger.load_token("freshbooks") or {}
+        me = httpx.get(f"{sb.url}/auth/api/v1/users/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert me.status_code == 200

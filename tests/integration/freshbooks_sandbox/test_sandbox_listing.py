@@ -110,6 +110,7 @@ def test_updates_bump_updated_and_search_filters(sb: SandboxServer, http: httpx.
 
 
 def test_updated_since_on_projects_and_time_entries(sb: SandboxServer, http: httpx.Client) -> None:
+    sb.set_variants(time_entry_delete="inactive")  # the deleted entry is listed with include_deleted
     sb.set_now(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     base = f"/timetracking/business/{sb.business_id}/time_entries"
     made = http.post(base, json={"time_entry": {"started_at": "2026-06-01T10:00:00Z", "duration": 60,

@@ -143,6 +143,7 @@ def test_expenses_items_taxes_and_categories(sb: SandboxServer, fb: freshbooks.C
 
 
 def test_projects_and_time_entries(sb: SandboxServer, fb: freshbooks.Client) -> None:
+    sb.set_variants(time_entry_delete="inactive")  # the deleted entry is kept hidden, as asserted below
     client_id = sb.state.list("clients")[0]["id"]
     project = fb.projects.create(sb.business_id, {"title": "Website", "client_id": client_id,
                                                   "project_type": "fixed_price", "fixed_price": "600"})

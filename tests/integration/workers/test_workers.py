@@ -133,3 +133,33 @@ def test_a_burst_of_keyed_syncs_on_one_record_is_one_job_and_the_record_arrives(
         assert cluster.stop_all() == [0]
     finally:
         cluster.close()
+
+
+def test_a_keyed_sync_behind_the_pipeline_lock_starts_when_the_lock_frees_not_at_the_next_poll(
+        tmp_path: Path, database: str) -> None:
+    # An idle worker polls only every 300 s: the second job, refused while the first held the
+    # pipeline's lock, must be announced when that lock frees (syncengine/workers/wake.py).
+    # No other job may come in meanwhile (its insert would wake the worker): no stalled check.
+    quiet = '  poll_seconds: 300\n  stalled_check: "0 0 1 1 *"\n  concurrency: 2\n'
+    cluster = Cluster(tmp_path, database, {"delta": None}, quiet)
+    try:
+        left, right = cluster.stores["delta"]
+        left.insert(row(1))
+        left.insert(row(2))
+        settings = worker_settings(load_config(cluster.config))
+        from syncengine.workers.service import ensure_schema
+
+        ensure_schema(settings, database)
+        with JobQueue(settings) as queue:
+            first = queue.enqueue_keyed_sync("delta", "delta_left", "clients", ["r1"])
+            second = queue.enqueue_keyed_sync("delta", "delta_left", "clients", ["r2"])
+        assert None not in first + second
+        cluster.start_worker("--concurrency", "2")  # takes r1, finds r2 locked, goes idle
+        cluster.wait_for("both records on the right", lambda: set(right.rows()) == {"r1", "r2"}, timeout=60)
+        assert _shape(right.rows()) == _shape({"r1": row(1), "r2": row(2)})
+        runs = cluster.runs("delta")
+        assert [r.mode for r in runs] == ["keyed", "keyed"]
+        assert _utc(runs[0].finished_at) <= _utc(runs[1].started_at)  # one after the other, under the lock
+        assert cluster.stop_all() == [0]
+    finally:
+        cluster.close()
