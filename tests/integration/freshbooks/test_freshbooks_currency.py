@@ -111,7 +111,6 @@ def test_kwd_goes_out_in_thousandths_and_a_refusal_names_the_currency(
     assert usd.fields["amount"] == Money(Decimal("10.01"), "USD")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the sandbox's kwd=accepted wired (branch h/fbvariants2)")
 def test_kwd_is_stored_in_thousandths_where_freshbooks_accepts_it(
     sandbox: Any, make_connector: Callable[..., FreshBooksConnector]
 ) -> None:
