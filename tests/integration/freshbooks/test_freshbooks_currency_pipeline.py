@@ -1,7 +1,8 @@
 """Invoices in three currencies go from a SQLite table to FreshBooks through the real engine.
 
-FreshBooks (the sandbox's default, ``kwd=refused``) takes USD and JPY and refuses KWD: the KWD
-invoice is one error of the run naming its row, the field and the currency; the USD and JPY
+Where FreshBooks refuses KWD (the sandbox's default, ``kwd=refused``), the KWD invoice is one
+error of the run naming its row, the field and the currency; where it accepts KWD it is written
+in thousandths (1.2345 -> 1.235). Either way the USD and JPY
 invoices are written, rounded to their minor units (10.005 USD -> 10.01, 1234.6 JPY -> 1235);
 the refused record is tried again once per run, never in a loop; and the amounts FreshBooks
 rounded come back to the table, after which a sync writes nothing."""
@@ -14,6 +15,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from syncengine.config import load_config
 from syncengine.http import normalize_token_response
@@ -76,8 +79,9 @@ pipelines:
     return path
 
 
-def test_a_refused_currency_fails_its_record_only_and_amounts_go_out_rounded(tmp_path: Path) -> None:
-    with SandboxServer(seed=0, port=0) as sb:
+@pytest.mark.parametrize("kwd", ["refused", "accepted"])
+def test_a_refused_currency_fails_its_record_only_and_amounts_go_out_rounded(tmp_path: Path, kwd: str) -> None:
+    with SandboxServer(seed=0, port=0, variants={"kwd": kwd}) as sb:
         config = load_config(_config(tmp_path, sb))
         ledger = Ledger.open(config.ledger_url)
         ledger.save_token("freshbooks", normalize_token_response(sb.issue_tokens(), now=time.time()))
@@ -106,13 +110,18 @@ def test_a_refused_currency_fails_its_record_only_and_amounts_go_out_rounded(tmp
         try:
             first = sync()
             errors = first.errors + [e for p in first.pairs for e in p.errors]
+            stored = {inv["notes"]: inv for inv in sb.state.list("invoices")}
+            assert Decimal(stored["row usd-1"]["amount"]["amount"]) == Decimal("10.01")
+            assert Decimal(stored["row jpy-1"]["amount"]["amount"]) == Decimal("1235")
+            if kwd == "accepted":
+                assert errors == [] and refused() == 0
+                assert Decimal(stored["row kwd-1"]["amount"]["amount"]) == Decimal("1.235")
+                assert sync().writes == 0
+                return
             assert len(errors) == 1, errors
             assert "kwd-1" in errors[0] and "KWD" in errors[0] and "currency_code" in errors[0]
             assert refused() == 1
-            stored = {inv["notes"]: inv for inv in sb.state.list("invoices")}
             assert sorted(stored) == ["row jpy-1", "row usd-1"]
-            assert Decimal(stored["row usd-1"]["amount"]["amount"]) == Decimal("10.01")
-            assert Decimal(stored["row jpy-1"]["amount"]["amount"]) == Decimal("1235")
 
             second = sync()
             assert refused() == 2  # tried once more in the next run, not retried in a loop
