@@ -2,8 +2,8 @@
 
 Where FreshBooks refuses KWD (the sandbox's default, ``kwd=refused``), the KWD invoice is one
 error of the run naming its row, the field and the currency; where it accepts KWD it is written
-in thousandths (1.2345 -> 1.235). Either way the USD and JPY
-invoices are written, rounded to their minor units (10.005 USD -> 10.01, 1234.6 JPY -> 1235);
+in thousandths (1.2345 -> 1.235). Either way the USD and JPY invoices are written, rounded to
+their minor units (10.005 USD -> 10.01, 1234.6 JPY -> 1235);
 the refused record is tried again once per run, never in a loop; and the amounts FreshBooks
 rounded come back to the table, after which a sync writes nothing."""
 
