@@ -4,7 +4,9 @@ Source: ISO 4217 "list one" (current currency and funds codes) as published by i
 agency, SIX Group (``six-group.com/.../lists/list-one.xml``, column "Minor unit"). Codes whose
 minor unit is "N.A." (gold, silver, platinum, palladium, the SDR, the bond-market units, XTS, XXX,
 XSU, XUA) are left out: they have no decimal amount to round. A few codes withdrawn lately (ANG,
-SLL, ZWL, CUC) stay, so older records keep reading with the exponent they were written with.
+CUC, HRK, SLL, ZWL) stay, so older records keep reading with the exponent they were written with.
+The codes were checked against Debian's ``iso-codes`` (``iso_4217.json``): the same set, plus
+XCG and ZWG (2024-2025), which that copy predates.
 
 This is ISO's view only. A vendor that keeps a currency differently says so in its connector, as
 an override on top of this table (Stripe: MGA whole units, ISK two decimals on the wire, IQD/LYD
@@ -24,7 +26,7 @@ __all__ = ["ISO_MINOR_UNITS", "is_iso_currency", "minor_unit", "quantum", "round
 _TWO = (
     "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD "
     "CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL "
-    "GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD "
+    "GHS GIP GMD GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD "
     "LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN "
     "PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL "
     "THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL"
