@@ -36,6 +36,7 @@ from connectors.freshbooks.scopes import MissingScopeError, needed_scope, scope_
 from connectors.freshbooks.specs import RESOURCES, Resource
 from connectors.freshbooks.wire import EASTERN, decode_fields, encode_fields, loads
 from syncengine.connector import BaseConnector, Capability, ObjectSpec, Page
+from syncengine.currencies import is_iso_currency
 from syncengine.errors import (
     AuthError,
     ConfigError,
@@ -180,6 +181,12 @@ class FreshBooksConnector(BaseConnector):
         if not config.get("redirect_uri"):
             raise ConfigError(
                 f"connector {name!r}: redirect_uri is required (the one registered with the FreshBooks app)"
+            )
+        report_currency = config.get("report_currency")
+        if report_currency not in (None, "") and not is_iso_currency(str(report_currency)):
+            raise ConfigError(
+                f"connector {name!r}: report_currency {report_currency!r} is not an ISO 4217 currency code",
+                hint="write a code like USD or EUR, or leave it out for a report per currency the business uses",
             )
         rate = config.get("rate_limit_per_minute")
         business_id = config.get("business_id")

@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.freshbooks.connector import FreshBooksConnector
 from connectors.freshbooks.currency import AmountError, minor_unit, round_to_minor_unit, wire_money
 from connectors.freshbooks.wire import encode_value
+from syncengine.errors import ConfigError
 from syncengine.records import Money
+from syncengine.tokens import MemoryTokenStore
 
 
 def test_minor_units() -> None:
@@ -48,3 +51,26 @@ def test_amounts_that_cannot_be_sent_name_their_field(value: object, currency: s
         wire_money(value, currency, "lines[2].unit_cost")
     assert caught.value.field == "lines[2].unit_cost"
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("code", ["US", "EURO", "ABC", "12$"])
+def test_a_report_currency_that_is_no_iso_code_is_a_config_error(code: str) -> None:
+    config = {"client_id": "id", "client_secret": "s", "redirect_uri": "https://127.0.0.1/cb", "report_currency": code}
+    with pytest.raises(ConfigError) as caught:
+        FreshBooksConnector.from_config("books", config, MemoryTokenStore())
+    assert f"report_currency {code!r}" in str(caught.value) and "USD" in str(caught.value)
+
+
+def test_a_report_currency_is_taken_in_any_case() -> None:
+    config = {"client_id": "id", "client_secret": "s", "redirect_uri": "https://127.0.0.1/cb", "report_currency": "eur"}
+    fb = FreshBooksConnector.from_config("books", config, MemoryTokenStore())
+    try:
+        assert fb.report_currency == "EUR"
+    finally:
+        fb.close()
+    del config["report_currency"]
+    fb = FreshBooksConnector.from_config("books", config, MemoryTokenStore())
+    try:
+        assert fb.report_currency is None  # a report per currency the business uses
+    finally:
+        fb.close()
