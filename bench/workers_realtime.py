@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=1000)
     parser.add_argument("--latency-edits", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=4, help="edits before the latency phase, not counted")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, scratch_database() as database:
         cluster = Cluster(Path(tmp), database, {"rt": None}, "  heartbeat_seconds: 2\n  stalled_after_seconds: 10\n")
@@ -65,17 +66,50 @@ def main() -> None:
                     return {r.id for r in conn.execute(sa.select(rtable.c.id).where(
                         rtable.c.first_name.like(f"%-{tag}")))}
 
-            time.sleep(3)  # workers up
+            # workers up (registered with procrastinate), then a few edits not counted: each worker
+            # thread opens its Engine on its first job, and the first jobs would time worker start-up
+            deadline = time.monotonic() + 120
+            while cluster.query("SELECT count(*) AS n FROM procrastinate_workers")[0].n < args.workers:
+                assert time.monotonic() < deadline, "the workers did not start"
+                time.sleep(0.1)
             latencies: list[float] = []
+            latency_jobs: list[int] = []
+            job_latency: dict[int, float] = {}
             with JobQueue(settings) as queue:
                 keys = list(rows)
+                for key in keys[args.latency_edits: args.latency_edits + args.warmup]:
+                    edit(key, "warm")
+                    queue.enqueue_keyed_sync("rt", "rt_left", "clients", [key])
+                    while key not in arrived("warm"):
+                        time.sleep(0.002)
                 for key in keys[: args.latency_edits]:
                     edit(key, "lat")
                     start = time.perf_counter()
-                    queue.enqueue_keyed_sync("rt", "rt_left", "clients", [key])
+                    job = queue.enqueue_keyed_sync("rt", "rt_left", "clients", [key])[0]
                     while key not in arrived("lat"):
                         time.sleep(0.002)
                     latencies.append(time.perf_counter() - start)
+                    if job is not None:
+                        latency_jobs.append(job)
+                        job_latency[job] = latencies[-1]
+                # where the one-at-a-time time goes, from procrastinate's own job events
+                phases = cluster.query(
+                    "SELECT job_id, type, at FROM procrastinate_events WHERE job_id = ANY(:ids) ORDER BY id",
+                    ids=latency_jobs)
+                marks: dict[int, dict[str, datetime]] = {}
+                for event in phases:
+                    marks.setdefault(event.job_id, {})[event.type] = event.at
+                waits = [(m["started"] - m["deferred"]).total_seconds() * 1000 for m in marks.values()
+                         if {"deferred", "started"} <= set(m)]
+                runs = [(m["succeeded"] - m["started"]).total_seconds() * 1000 for m in marks.values()
+                        if {"started", "succeeded"} <= set(m)]
+                slowest = []  # the outliers' timelines: where their time went
+                for job_id in sorted(job_latency, key=job_latency.__getitem__, reverse=True)[:3]:
+                    m = marks.get(job_id, {})
+                    base = m.get("deferred")
+                    steps = ", ".join(f"{kind} +{(at - base).total_seconds() * 1000:.0f} ms"
+                                      for kind, at in m.items() if base is not None)
+                    slowest.append(f"job {job_id}: {job_latency[job_id] * 1000:.0f} ms ({steps})")
                 for key in keys:
                     edit(key, "tp")
                 started: dict[str, float] = {}
@@ -102,7 +136,7 @@ def main() -> None:
         "",
         f"`python -m bench.workers_realtime --edits {args.edits} --latency-edits {args.latency_edits} "
         f"--workers {args.workers}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (2 shared cores, loopback "
-        "PostgreSQL, SQLite <-> SQLite, each worker --concurrency 2).",
+        f"PostgreSQL, SQLite <-> SQLite, each worker --concurrency 2; {args.warmup} warm-up edits not counted).",
         "",
         "| phase | edits | p50 | p95 | p99 | max | throughput |",
         "|---|---|---|---|---|---|---|",
@@ -114,10 +148,21 @@ def main() -> None:
         f"{_quantile(backlog, 0.99) * 1000:.0f} ms | {max(backlog) * 1000:.0f} ms | {len(seen) / total:.1f}/s "
         f"(enqueue alone: {len(keys) / enqueued:.0f}/s) |",
         "",
-        "Keyed syncs of one pipeline share its `lock`, so they run one at a time whatever the number of",
-        "workers: throughput per pipeline is one keyed run after another; more workers help across pipelines.",
+        f"One at a time, from procrastinate's events: deferred -> started p50 {statistics.median(waits or [0]):.0f} ms "
+        f"(p95 {_quantile(waits or [0], 0.95):.0f} ms), started -> succeeded (the keyed run) p50 "
+        f"{statistics.median(runs or [0]):.0f} ms (p95 {_quantile(runs or [0], 0.95):.0f} ms).",
+        "",
+        "Slowest one-at-a-time edits: " + "; ".join(slowest) + ".",
+        "",
+        "Keyed syncs of one pipeline share its `lock`; the job holding it takes the keyed jobs waiting behind",
+        "it into its own run (syncengine/workers/batch.py), so a burst is a few runs, not one per record.",
     ]
-    RESULTS.write_text("\n".join(lines) + "\n")
+    # newest first; earlier runs stay below for comparison
+    earlier = RESULTS.read_text() if RESULTS.exists() else ""
+    title = lines[0]
+    earlier = earlier.removeprefix(title).lstrip("\n")
+    RESULTS.write_text("\n".join(lines) + ("\n\n## Earlier\n\n" + earlier.replace("## Earlier\n\n", "")
+                                           if earlier else "\n"))
     print("\n".join(lines))
 
 

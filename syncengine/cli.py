@@ -206,22 +206,63 @@ def init(
 
 # -- validate --------------------------------------------------------------------------------
 @app.command()
-def validate(config: ConfigOpt = Path("config.yaml")) -> None:
+def validate(
+    config: ConfigOpt = Path("config.yaml"),
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also check every connector against what it connects to: credentials and "
+                         "account (FreshBooks business_id), files, database.")] = False,
+) -> None:
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
         _require_pipelines(cfg)
-        problems = 0
+        # Online, the connectors first: a pipeline on a connector that failed is not checked again
+        # (its one line said why).
+        failed = {name for name in cfg.connectors if not _check_online(cfg, ledger, name)} if online else set()
+        problems = len(failed)
         for name in cfg.pipelines:
+            if {cfg.pipelines[name].left, cfg.pipelines[name].right} & failed:
+                continue
             try:
                 compiled = cfg.mapping(cfg.pipelines[name], ledger)
             except (ConfigError, ConfigErrors) as exc:
                 _config_errors(exc)
                 problems += 1
                 continue
+            except SyncEngineError as exc:  # a database that does not answer, a table that is not there
+                _error(f"pipeline {name}: {exc}")
+                problems += 1
+                continue
             pairs = ", ".join(p.name for p in compiled.pairs)
             out.print(f"[green]ok[/green] pipeline {name}: {len(compiled.pairs)} pairs ({pairs})")
         if problems:
             raise typer.Exit(EXIT_CONFIG)
+
+
+def _check_online(cfg: Config, ledger: Any, name: str) -> bool:
+    """One connector's plugin check (`validate --online`): one line, ok or what is wrong."""
+    from syncengine.config import connector_types
+
+    spec = cfg.connectors[name]
+    plugin = connector_types()[spec.type]
+    label = f"connector {name} ({plugin.display_name})"
+    if plugin.check is None:
+        out.print(f"[yellow]skip[/yellow] {escape(label)}: its plugin has no online check", highlight=False)
+        return True
+    try:
+        seen = plugin.check(cfg.connector(name, ledger))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            _error(f"{label}: {error}")
+        return False
+    except ConfigError as exc:  # placed at the connector's section of the config when it names no file
+        located = exc if exc.file is not None else cfg.error(exc.message, spec.loc, exc.hint)
+        _error(f"{label}: {located}")
+        return False
+    except SyncEngineError as exc:
+        _error(f"{label}: {exc}")
+        return False
+    out.print(f"[green]ok[/green] {escape(label)}: {escape(seen)}", highlight=False)
+    return True
 
 
 # -- plan / sync -----------------------------------------------------------------------------
@@ -285,6 +326,8 @@ def plan(
         if total == 0:
             out.print("nothing to do: both sides agree")
         _summary(report, "plan summary")
+        if report.config_errors or report.busy:  # as `sync` would stop: exit 2, like validate and sync
+            raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
 
@@ -299,6 +342,7 @@ def sync(
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
     from syncengine.ledger import PipelineBusyError
+    from syncengine.ledger.errors import LedgerStorageError
 
     with _loaded(config) as (cfg, ledger):
         pipe, _ = _mapping(cfg, ledger, pipeline)
@@ -318,7 +362,7 @@ def sync(
             try:
                 report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
                                      progress=on_progress)
-            except PipelineBusyError as exc:  # another run of this pipeline: nothing was done
+            except (PipelineBusyError, LedgerStorageError) as exc:  # another run holds it; a full disk
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
@@ -326,7 +370,7 @@ def sync(
                 raise typer.Exit(EXIT_SYNC_ERRORS) from None
         _summary(report, f"sync {pipe.name} ({report.mode})")
         out.print(f"{report.writes} writes, run {report.run_id}")
-        if report.config_errors:  # a config mistake stopped the run: fix the config, then sync again
+        if report.config_errors or report.busy:  # a config mistake, or a file another process holds
             raise typer.Exit(EXIT_CONFIG)
         if not report.ok:
             raise typer.Exit(EXIT_SYNC_ERRORS)
@@ -517,7 +561,7 @@ def conflicts_resolve(
 
 
 # -- auth / sandbox (vendor commands come from the connector plugins) -------------------------
-def _keyword_options(fn: Callable[..., None]) -> list[inspect.Parameter]:
+def _keyword_options(fn: Callable[..., object]) -> list[inspect.Parameter]:
     """The keyword-only parameters of a plugin's command, their annotations evaluated (only theirs:
     the positional ones may name types the plugin imports for type checking alone)."""
     namespace = getattr(fn, "__globals__", {})
@@ -525,7 +569,7 @@ def _keyword_options(fn: Callable[..., None]) -> list[inspect.Parameter]:
             for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
-def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., None]) -> Callable[..., None]:
+def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., object]) -> Callable[..., None]:
     """``syncengine auth <plugin>``: --config and --connector, then the plugin's own options."""
     title = plugin.display_name
 
@@ -538,11 +582,13 @@ def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., None]) -> Ca
                 _error(f"name the {title} connector with --connector (one of: {', '.join(names)})")
                 raise typer.Exit(EXIT_CONFIG)
             try:
-                authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
+                said = authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
             except (AuthError, ConfigError) as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             out.print("[green]authorized[/green]: tokens stored in the ledger")
+            if said is not None:  # what the plugin wants the operator to know (FreshBooks: the businesses)
+                out.print(said)
 
     own = _keyword_options(authorize)
     connector_opt = Annotated[str | None, typer.Option(help=f"The {title} connector's name in the config.")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AuthError",
+    "BusyError",
     "ConfigError",
     "ConfigErrors",
     "ConflictError",
@@ -73,6 +74,11 @@ class ConnectorError(SyncEngineError):
 
 class AuthError(ConnectorError):
     """Credentials are missing, expired beyond refresh, or revoked: a person must authorize again."""
+
+
+class BusyError(ConnectorError):
+    """Another process held what a write needs (a file's lock) for longer than the wait allowed.
+    Nothing was written; the run stops there and the next run tries again."""
 
 
 class NotFoundError(ConnectorError):

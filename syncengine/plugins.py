@@ -57,13 +57,18 @@ class ConnectorPlugin:
     title: str = ""
     #: the pydantic model of the connector's options, loaded on demand (None: it takes a plain dict).
     options_model: Callable[[], type[BaseModel]] | None = None
+    #: ``syncengine validate --online``: checks a built connector against what it connects to
+    #: (credentials and account, files, database) and returns one line saying what it saw; raises
+    #: a SyncEngineError (AuthError, ConfigError(s), ConnectorError) saying what is wrong and what to do.
+    check: Callable[[Connector], str] | None = None
     #: ``syncengine auth <name>``. The engine loads config.yaml and the ledger, picks the connector
     #: of this type (``--connector``, or the only one), and calls ``auth(options, token_store,
     #: **cli_options)``: the two positional parameters are followed by keyword-only parameters
     #: declared as typer options (``Annotated[int, typer.Option(help=...)] = 8976``), which become
     #: the command's own options after ``--config`` and ``--connector``. The docstring is its help.
     #: Raise :class:`~syncengine.errors.AuthError` or ``ConfigError`` for a one-line error (exit 2).
-    auth: Callable[..., None] | None = None
+    #: What it returns, unless None, is printed (a rich renderable) after the "authorized" line.
+    auth: Callable[..., object] | None = None
     #: ``syncengine sandbox <name>``: a typer command function (its parameters are the options).
     sandbox: Callable[..., None] | None = None
     #: the daemon's webhook receiver for this connector type (None: no webhooks).

@@ -103,9 +103,11 @@ pipelines:
         self.close()
 
     # -- running the real command --------------------------------------------------------------
-    def sync(self, *extra: str, kill_after: float | None = None) -> SyncResult:
-        """`syncengine sync -c config`; with ``kill_after`` SIGKILLed that many seconds in (if
-        still running)."""
+    def sync(self, *extra: str, kill_after: float | None = None, kill_at_request: int | None = None) -> SyncResult:
+        """`syncengine sync -c config`; with ``kill_after`` SIGKILLed that many seconds in, with
+        ``kill_at_request`` as soon as the two sandboxes have answered that many requests of it
+        (a point in the sync's own progress, whatever the machine's load), if still running."""
+        served = self.requests_served()
         proc = subprocess.Popen([syncengine_exe(), "sync", "-c", str(self.config), *extra], cwd=self.folder,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
@@ -116,8 +118,19 @@ pipelines:
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed = True
+        elif kill_at_request is not None:
+            while proc.poll() is None:
+                if self.requests_served() - served >= kill_at_request:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed = True
+                    break
+                time.sleep(0.002)
         out, err = proc.communicate(timeout=600)
         return SyncResult(proc.returncode, out, err, killed)
+
+    def requests_served(self) -> int:
+        """Requests both sandboxes have answered so far."""
+        return int(self.fb.sandbox.stats.snapshot()["requests"]) + int(self.st.sandbox.stats.snapshot()["requests"])
 
     # -- Stripe, as a user of the API -------------------------------------------------------------
     def list_stripe(self, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -168,12 +181,16 @@ pipelines:
 def trial(folder: Path, rng: random.Random) -> tuple[list[str], dict[str, Any]]:
     """One kill -9 trial (see the module docstring): the problems found and what happened."""
     with Env(folder) as env:
-        first_kill = rng.uniform(0.3, 6.0)
-        killed_1 = env.sync(kill_after=first_kill)
+        # Kill points in the sync's own progress (requests the sandboxes answered), not in
+        # seconds: on a loaded machine a kill after 2 s can land before the process has imported
+        # anything. A first sync of this data takes about 56 requests, the one after the
+        # payments about 48.
+        first_kill = rng.randint(1, 60)
+        killed_1 = env.sync(kill_at_request=first_kill)
         clean_1 = env.sync()
         paid = env.pay_open_invoices()
-        second_kill = rng.uniform(0.3, 4.0)
-        killed_2 = env.sync(kill_after=second_kill)
+        second_kill = rng.randint(1, 50)
+        killed_2 = env.sync(kill_at_request=second_kill)
         clean_2 = env.sync()
         final = env.sync()
         problems = env.duplicates()
@@ -185,7 +202,7 @@ def trial(folder: Path, rng: random.Random) -> tuple[list[str], dict[str, Any]]:
         recorded = [p for p in env.fb.state.list("payments") if str(p.get("transactionid") or "").startswith("pi_")]
         if len(recorded) != len(paid):
             problems.append(f"{len(paid)} Stripe invoices paid, {len(recorded)} recorded in FreshBooks")
-        facts = {"kill_1": round(first_kill, 2), "killed_1": killed_1.killed, "kill_2": round(second_kill, 2),
+        facts = {"kill_1": first_kill, "killed_1": killed_1.killed, "kill_2": second_kill,
                  "killed_2": killed_2.killed, "clean_1_rc": clean_1.returncode, "paid": len(paid)}
         return problems, facts
 
@@ -210,8 +227,9 @@ def main() -> None:
         "",
         f"`python -m bench.reliability.freshbooks_stripe --trials {args.trials} --seed {args.seed}` "
         f"({time.monotonic() - started:.0f} s). Each trial: FreshBooks sandbox (seed 3) and an empty Stripe "
-        "sandbox; sync 1 SIGKILLed after U(0.3, 6) s, clean re-run; every open Stripe invoice paid in "
-        "Stripe; sync 2 SIGKILLed after U(0.3, 4) s, clean re-run, then a sync that must write nothing. "
+        "sandbox; sync 1 SIGKILLed once the sandboxes answered U{1..60} of its requests (a whole first sync "
+        "takes about 56), clean re-run; every open Stripe invoice paid in Stripe; sync 2 SIGKILLed after "
+        "U{1..50} requests (about 48 in all), clean re-run, then a sync that must write nothing. "
         "Checked: one Stripe customer per email, one active product per name, one Stripe invoice per "
         "FreshBooks invoice, one FreshBooks payment per Stripe payment, as many recorded as paid.",
         "",
@@ -219,7 +237,7 @@ def main() -> None:
         f"killed mid-run: sync 1 in {sum(1 for r in rows if r[1]['killed_1'])}, "
         f"sync 2 in {sum(1 for r in rows if r[1]['killed_2'])}.",
         "",
-        "| trial | kill 1 (s) | killed | kill 2 (s) | killed | invoices paid | problems |",
+        "| trial | kill 1 (request) | killed | kill 2 (request) | killed | invoices paid | problems |",
         "|---|---|---|---|---|---|---|",
     ]
     for n, facts, problems in rows:

@@ -16,6 +16,7 @@ from syncengine.connector import FieldType
 from syncengine.errors import ConfigError
 
 from .cells import CELL_TYPES
+from .locking import DEFAULT_LOCK_TIMEOUT
 
 __all__ = ["CsvObjectConfig", "parse_objects"]
 
@@ -37,6 +38,8 @@ class CsvObjectConfig:
     archive_column: str | None = None
     #: ``"uuid"``: a row added without a key gets one, written into the file before it syncs.
     generate_key: str | None = None
+    #: seconds a write waits for another writer of the file (its lock) before the run stops.
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -67,7 +70,7 @@ class CsvObjectConfig:
         return cast(Path, self.path)
 
 
-_KEYS = {"path", "key", "updated_at", "columns", "delimiter", "encoding", "create", "archive_column"}
+_KEYS = {"path", "key", "updated_at", "columns", "delimiter", "encoding", "create", "archive_column", "lock_timeout"}
 
 
 def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[str, CsvObjectConfig]:
@@ -101,6 +104,9 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
                 raise ConfigError(f"{where}.{option}: expected a string")
         if "create" in body and not isinstance(body["create"], bool):
             raise ConfigError(f"{where}.create: expected true or false")
+        lock_timeout = body.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float) or lock_timeout < 0:
+            raise ConfigError(f"{where}.lock_timeout: expected a number of seconds (0 or more), got {lock_timeout!r}")
         try:
             result[str(name)] = CsvObjectConfig(
                 path=path,
@@ -112,6 +118,7 @@ def parse_objects(raw: Mapping[str, Any], base_dir: Path | str | None) -> dict[s
                 encoding=body.get("encoding", "utf-8"),
                 create=body.get("create", True),
                 archive_column=body.get("archive_column"),
+                lock_timeout=float(lock_timeout),
             )
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc.message}", hint=exc.hint) from None

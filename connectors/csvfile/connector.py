@@ -17,10 +17,11 @@ import codecs
 import csv
 import io
 import os
+import stat
 import uuid
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,9 @@ from syncengine.connector import (
 )
 from syncengine.errors import (
     AuthError,
+    BusyError,
     ConfigError,
+    ConfigErrors,
     ConflictError,
     ConnectorError,
     NotFoundError,
@@ -54,7 +57,7 @@ from .cells import format_cell, parser_for
 from .config import CsvObjectConfig, parse_objects
 from .document import Document, write_atomically
 from .fingerprint import FileVersion, StatStamp, fingerprint_handle, stat_stamp, unchanged_since
-from .locking import write_lock
+from .locking import LockTimeout, write_lock
 from .reader import UnreadableFile, collector_paused, read_chunks
 from .schema import HeaderError, RowSchema, column_types
 
@@ -158,36 +161,29 @@ class CsvConnector(BatchConnector):
     def problems(self) -> list[ConfigError]:
         """What is wrong with the files themselves, one line each with what to do: said instead of
         the "unknown field" errors a mapping gets from a file whose header cannot be read."""
+        return [p for p in map(_file_problem, self.configs.values()) if p is not None]
+
+    def check(self) -> str:
+        """``syncengine validate --online``: every file readable (or, missing, creatable), its folder
+        writable and the file too (writes replace it); ConfigErrors naming each file that is not."""
         found: list[ConfigError] = []
         for config in self.configs.values():
             path = config.file
-            if not path.parent.is_dir():
-                found.append(ConfigError(f"folder {path.parent} does not exist: create it or fix the path",
-                                         file=str(path)))
+            if not path.exists() and config.create:
+                folder = next((p for p in path.parents if p.exists()), None)
+                if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
+                    found.append(ConfigError(f"cannot create the file: {folder} is not a writable folder",
+                                             file=str(path)))
                 continue
-            if not path.exists():
-                found.append(ConfigError(
-                        "the file does not exist: create it with a header line, or declare its `columns:` "
-                        "(with `create: true`) in the connector's config", file=str(path)))
-                continue
-            try:
-                head = path.read_bytes()[:65536]
-            except OSError as exc:
-                found.append(ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)))
-                continue
-            if not head:
-                found.append(ConfigError("the file is empty (0 bytes): it needs a header line naming "
-                                         "its columns", file=str(path)))
-            elif b"\0" in head:
-                found.append(ConfigError("binary data, not CSV text: is this the right file?", file=str(path)))
-            else:
-                try:  # the start only: the reader names a bad byte further on with its line
-                    codecs.getincrementaldecoder(config.encoding)().decode(head, final=False)
-                except UnicodeDecodeError as exc:
-                    found.append(ConfigError(
-                        f"not {config.encoding} text (byte {exc.start}): save it as "
-                        f"{config.encoding} or set `encoding:` in the connector's config", file=str(path)))
-        return found
+            problem = _file_problem(config) or _read_only_problem(path)
+            if problem is not None:
+                found.append(problem)
+            elif not os.access(path.parent, os.W_OK | os.X_OK):
+                found.append(ConfigError(f"folder {path.parent} is not writable: a write replaces the file "
+                                         "through a temporary file beside it", file=str(path)))
+        if found:
+            raise ConfigErrors(found)
+        return f"{len(self.configs)} file(s) readable and writable"
 
     def _config(self, obj: str) -> CsvObjectConfig:
         self.spec(obj)  # raises UnsupportedError naming the known objects
@@ -333,7 +329,7 @@ class CsvConnector(BatchConnector):
             return []
         self._ensure_file(obj)
         try:
-            with write_lock(config.file):
+            with self._lock(obj):
                 return self._write_batch(obj, config, ops)
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
@@ -632,7 +628,7 @@ class CsvConnector(BatchConnector):
         if not self._has_keyless_row(obj):
             return
         try:
-            with write_lock(config.file):
+            with self._lock(obj):
                 for _attempt in range(WRITE_ATTEMPTS):
                     document, version, mode = self._load_document(obj)
                     if not document.fill_empty_keys(self._row_keys(obj)):
@@ -655,6 +651,22 @@ class CsvConnector(BatchConnector):
 
     # -- files ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def _lock(self, obj: str) -> Iterator[None]:
+        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError)."""
+        config = self.configs[obj]
+        try:
+            with write_lock(config.file, config.lock_timeout):
+                yield
+        except LockTimeout as exc:
+            by = f"pid {exc.holder}, per {exc.lock_file.name}" if exc.holder is not None else "another program"
+            raise BusyError(
+                f"{config.file} is locked by another writer ({by}) for more than {exc.waited:g} s: nothing written",
+                connector=self.name, obj=obj,
+                hint="let that writer finish (or stop it), then sync again: the records wait for the next run; "
+                     f"`lock_timeout:` under objects.{obj} sets the wait",
+            ) from None
+
     def _ensure_file(self, obj: str) -> None:
         config = self.configs[obj]
         if config.file.exists():
@@ -666,7 +678,7 @@ class CsvConnector(BatchConnector):
         try:
             # `create: true` starts the file, and the folder it goes in.
             config.file.parent.mkdir(parents=True, exist_ok=True)
-            with write_lock(config.file):
+            with self._lock(obj):
                 if not config.file.exists():
                     write_atomically(config.file, document.render(), config.encoding)
         except OSError as exc:
@@ -708,3 +720,41 @@ class CsvConnector(BatchConnector):
                 f"{path}: permission denied", connector=self.name, obj=obj, hint="check the file's owner and mode"
             )
         return TransientError(f"{path}: {exc.strerror or exc}", connector=self.name, obj=obj)
+
+
+def _file_problem(config: CsvObjectConfig) -> ConfigError | None:
+    """What keeps a CSV file from being read, in one line with what to do; None if nothing."""
+    path = config.file
+    if not path.parent.is_dir():
+        return ConfigError(f"folder {path.parent} does not exist: create it or fix the path", file=str(path))
+    if not path.exists():
+        return ConfigError("the file does not exist: create it with a header line, or declare its `columns:` "
+                           "(with `create: true`) in the connector's config", file=str(path))
+    try:
+        head = path.read_bytes()[:65536]
+    except OSError as exc:
+        return ConfigError(f"cannot read the file: {exc.strerror}", file=str(path))
+    if not head:
+        return ConfigError("the file is empty (0 bytes): it needs a header line naming its columns", file=str(path))
+    if b"\0" in head:
+        return ConfigError("binary data, not CSV text: is this the right file?", file=str(path))
+    try:  # the start only: the reader names a bad byte further on with its line
+        codecs.getincrementaldecoder(config.encoding)().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        return ConfigError(f"not {config.encoding} text (byte {exc.start}): save it as "
+                           f"{config.encoding} or set `encoding:` in the connector's config", file=str(path))
+    return None
+
+
+def _read_only_problem(path: Path) -> ConfigError | None:
+    """A file whose owner may not write it (mode 0444): a write would replace it anyway (the folder
+    allows it, and root ignores modes), so it is refused by its mode bits, not by EACCES."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & stat.S_IWUSR:
+        return None
+    return ConfigError(f"the file is read-only (mode {stat.S_IMODE(mode):04o}): syncengine writes to it; "
+                       f"allow it with `chmod u+w {path}`",
+                       file=str(path))

@@ -21,5 +21,13 @@ def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_stor
     return CsvConnector.from_config(name, dict(options), base_dir=base_dir)
 
 
-plugin = ConnectorPlugin(name="csvfile", title="CSV", factory=factory,
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: every file readable and writable, or creatable."""
+    from connectors.csvfile.connector import CsvConnector
+
+    assert isinstance(connector, CsvConnector)
+    return connector.check()
+
+
+plugin = ConnectorPlugin(name="csvfile", title="CSV", factory=factory, check=check,
                          contract_subjects="tests.contract.subjects")

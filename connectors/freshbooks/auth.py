@@ -27,6 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
 
 from connectors.freshbooks.discovery import list_businesses
 from connectors.freshbooks.errors import parse_error
@@ -42,7 +45,7 @@ from syncengine.http import (
 from syncengine.http.oauth import new_state
 from syncengine.tokens import TokenStore
 
-__all__ = ["DEFAULT_AUTH_URL", "authorize", "check_redirect_uri"]
+__all__ = ["DEFAULT_AUTH_URL", "authorize", "check_redirect_uri", "describe_businesses"]
 
 DEFAULT_API_URL = "https://api.freshbooks.com"
 DEFAULT_AUTH_URL = "https://auth.freshbooks.com/oauth/authorize"
@@ -121,6 +124,34 @@ def authorize(
         "email": identity.get("email"),
         "businesses": businesses,
     }
+
+
+def describe_businesses(businesses: list[dict[str, Any]], configured: object = None) -> RenderableType:
+    """What ``syncengine auth freshbooks`` ends with: the login's businesses as a table, then the
+    ``business_id`` line to put in the connector's config (or why none is needed)."""
+    table = Table(title=f"businesses this login sees ({len(businesses)})")
+    for column in ("name", "business_id", "account_id", "role"):
+        table.add_column(column)
+    for b in businesses:
+        table.add_row(escape(str(b["name"])), str(b["business_id"]), escape(str(b["account_id"])),
+                      escape(str(b.get("role") or "")))
+    ids = [str(b["business_id"]) for b in businesses]
+    chosen = str(configured) if configured not in (None, "") else None
+    if not businesses:
+        advice = ("[red]this login belongs to no business[/red]: authorize as a user who is a member "
+                  "of the business to sync")
+    elif chosen is not None and chosen in ids:
+        advice = f"business_id: {chosen} is in the config: ok"
+    elif chosen is not None:
+        advice = (f"[red]business_id: {escape(chosen)} in the config is not one of these[/red]: "
+                  f"put one of {', '.join(ids)} in the FreshBooks connector's config, e.g.\n"
+                  f"    business_id: {ids[0]}")
+    elif len(businesses) == 1:
+        advice = f"one business: no business_id needed (it would be business_id: {ids[0]})"
+    else:
+        advice = ("several businesses: put the one to sync in the FreshBooks connector's config "
+                  f"(one of {', '.join(ids)}), e.g.\n    business_id: {ids[0]}")
+    return Group(table, advice)
 
 
 def check_redirect_uri(authorize_url: str, client_id: str, redirect_uri: str, *,

@@ -16,9 +16,11 @@ the change filters, the two delete passes and the write rules:
 
 from __future__ import annotations
 
+import contextvars
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 import structlog
 
+from connectors.freshbooks.currency import AmountError
 from connectors.freshbooks.discovery import Business, choose_business
 from connectors.freshbooks.errors import parse_error
 from connectors.freshbooks.idset import IdSet
@@ -33,11 +36,13 @@ from connectors.freshbooks.scopes import MissingScopeError, needed_scope, scope_
 from connectors.freshbooks.specs import RESOURCES, Resource
 from connectors.freshbooks.wire import EASTERN, decode_fields, encode_fields, loads
 from syncengine.connector import BaseConnector, Capability, ObjectSpec, Page
+from syncengine.currencies import is_iso_currency
 from syncengine.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
     NotFoundError,
+    RecordError,
     TransientError,
     UnsupportedError,
     ValidationError,
@@ -52,7 +57,7 @@ from syncengine.http import (
     transport_errors,
 )
 from syncengine.incremental import Watermark, advance, decode_cursor, encode_cursor
-from syncengine.records import Record
+from syncengine.records import Money, Record
 from syncengine.tokens import TokenStore
 
 __all__ = ["CONFIG_KEYS", "FreshBooksConnector"]
@@ -112,7 +117,7 @@ class FreshBooksConnector(BaseConnector):
         rate_limit_per_minute: int | None = None,
         transport: httpx.BaseTransport | None = None,
         page_size: int = 100,
-        report_currency: str = "USD",
+        report_currency: str | None = None,
         report_start: date | str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
@@ -123,7 +128,8 @@ class FreshBooksConnector(BaseConnector):
         self.base_url = base_url.rstrip("/")
         self.business_id = int(business_id) if business_id is not None else None
         self.page_size = max(1, min(int(page_size), 100))  # FreshBooks caps per_page at 100 silently
-        self.report_currency = report_currency.upper()
+        #: reports in this currency only; None: one per currency the business uses (see report_currencies)
+        self.report_currency = report_currency.upper() if report_currency else None
         self.report_start = date.fromisoformat(report_start) if isinstance(report_start, str) else report_start
         self._clock = clock
         self.auth = OAuth2RefreshAuth(
@@ -147,6 +153,11 @@ class FreshBooksConnector(BaseConnector):
             user_agent=f"syncengine/0.1 (FreshBooks client_id {client_id})",
         )
         self._business: Business | None = None
+        #: currencies met on the records this connector read (clients, invoices, estimates)
+        self._currencies_seen: set[str] = set()
+        #: the currencies of every client as of a moment: the last full listing of the clients
+        #: (the clients pull's or the reports' own), reused by the next report pulled
+        self._currency_scan: tuple[Watermark, frozenset[str]] | None = None
         #: API calls made, by object (for the API-cost benchmark and tests).
         self.calls: dict[str, int] = {}
 
@@ -171,6 +182,12 @@ class FreshBooksConnector(BaseConnector):
             raise ConfigError(
                 f"connector {name!r}: redirect_uri is required (the one registered with the FreshBooks app)"
             )
+        report_currency = config.get("report_currency")
+        if report_currency not in (None, "") and not is_iso_currency(str(report_currency)):
+            raise ConfigError(
+                f"connector {name!r}: report_currency {report_currency!r} is not an ISO 4217 currency code",
+                hint="write a code like USD or EUR, or leave it out for a report per currency the business uses",
+            )
         rate = config.get("rate_limit_per_minute")
         business_id = config.get("business_id")
         return cls(
@@ -184,7 +201,7 @@ class FreshBooksConnector(BaseConnector):
             business_id=int(business_id) if business_id is not None else None,
             rate_limit_per_minute=int(rate) if rate else None,
             page_size=int(config.get("page_size") or 100),
-            report_currency=str(config.get("report_currency") or "USD"),
+            report_currency=str(config["report_currency"]) if config.get("report_currency") else None,
             report_start=config.get("report_start"),
             timeout=float(config.get("timeout") or 30.0),
         )
@@ -274,16 +291,32 @@ class FreshBooksConnector(BaseConnector):
         return [(name, "true") for name in res.includes]
 
     def _list_pages(self, res: Resource, params: list[tuple[str, str]]) -> Iterator[list[Mapping[str, Any]]]:
-        """Raw records, one list per API page."""
-        page = 1
-        while True:
+        """Raw records, one list per API page. The next page is requested while the caller works
+        on this one (one request ahead, on a helper thread, in the caller's logging context): a
+        serial pull pays the round trip and the rate limiter's wait on top of the engine's work
+        for every page (bench/freshbooks_bench.py). Its error surfaces where that page is taken."""
+
+        def fetch(page: int) -> tuple[list[Mapping[str, Any]], int]:
             query = [*params, *self._includes(res), ("page", str(page)), ("per_page", str(self.page_size))]
-            body = self._call(res.name, "GET", self._path(res.path), params=query)
-            rows, pages = self._unwrap_list(res, body)
+            return self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
+
+        rows, pages = fetch(1)
+        if pages <= 1 or not rows:
             yield rows
-            if page >= pages or not rows:
-                return
-            page += 1
+            return
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"freshbooks-{res.name}-pages")
+        try:
+            page = 1
+            while True:
+                upcoming = ahead.submit(contextvars.copy_context().run, fetch, page + 1) if (
+                    page < pages and rows) else None
+                yield rows
+                if upcoming is None:
+                    return
+                page += 1
+                rows, pages = upcoming.result()
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)  # a closed pull leaves at most one GET running
 
     def _unwrap_list(self, res: Resource, body: Any) -> tuple[list[Mapping[str, Any]], int]:
         if not isinstance(body, Mapping):
@@ -319,6 +352,9 @@ class FreshBooksConnector(BaseConnector):
             # a single project shows its group; listings show group_id: keep one shape
             data["group_id"] = data.pop("group").get("id")
         fields = decode_fields(res.spec.fields, data, res.zone, None, res.utc_fields)
+        code = fields.get("currency_code")
+        if code and isinstance(code, str):
+            self._currencies_seen.add(code.upper())
         key = fields.get(res.spec.key)
         updated = fields.get(res.updated_field) if res.updated_field else None
         if deleted is None:
@@ -348,7 +384,10 @@ class FreshBooksConnector(BaseConnector):
         """
         res = self._resource(obj, Capability.LIST)
         started_at = self._clock()
-        if res.family in ("identity", "report", "ledger"):
+        if res.family == "report":
+            yield self._reports(res, cursor)
+            return
+        if res.family in ("identity", "ledger"):
             yield Page(self._read_whole(res), cursor=None, full=True)
             return
         mark, extra = decode_cursor(cursor)
@@ -410,6 +449,10 @@ class FreshBooksConnector(BaseConnector):
             pending = Page([], cursor=new_cursor, full=full)
         pending.cursor = new_cursor
         pending.counts.update(counts)
+        if full and res.name == "clients":
+            # every client was listed (and read, so _currencies_seen holds their currencies): the
+            # reports of this run need not list them again
+            self._currency_scan = (Watermark(started_at.astimezone(UTC)), frozenset(self._currencies_seen))
         yield pending
 
     def _absent(
@@ -529,22 +572,87 @@ class FreshBooksConnector(BaseConnector):
             return [Record(str(b.business_id), fields)]
         if res.family == "ledger":
             return [self._record(res, row, deleted=False) for rows in self._list_pages(res, []) for row in rows]
+        raise UnsupportedError(f"{res.name} is read per currency", connector=self.name, obj=res.name)
+
+    def _reports(self, res: Resource, cursor: str | None) -> Page:
+        """One report per currency the business uses (or ``report_currency`` only). A currency the
+        report endpoint refuses is a read error of that report, and the page is then not taken as
+        a full listing, so its earlier report is never taken for deleted."""
+        currencies, new_cursor = self.report_currencies(res.name, cursor)
+        records: list[Record] = []
+        errors: list[RecordError] = []
+        for currency in currencies:
+            try:
+                records.append(self._read_report(res, currency))
+            except ValidationError as exc:
+                errors.append(RecordError(f"no {res.name} in {currency}: {exc.message}", field="currency_code",
+                                          source=f"{self.name}/{res.name}"))
+        return Page(records, cursor=new_cursor, errors=errors, full=not errors,
+                    counts={"report_currencies": len(currencies)})
+
+    def report_currencies(self, obj: str, cursor: str | None) -> tuple[list[str], str | None]:
+        """The currencies to pull reports in, and the cursor that remembers them.
+
+        FreshBooks names no endpoint listing a business's currencies; every client has a
+        ``currency_code`` (the default of its invoices), and the identity endpoint shows the
+        business's ``base_currency_code``. So: the base currency, the clients' currencies and those
+        met on records already read, kept in the report's cursor (a set that only grows: a
+        currency once used keeps its report). After the first pull (one listing of the clients,
+        100 a page, no includes) only the clients changed since are listed, like any incremental
+        pull: usually one call. A listing made earlier by this connector (a full pull of the
+        clients, or the other report's) is reused, not repeated: the cursor then remembers that
+        listing's moment, so a client added since is found by the next run. ``report_currency``
+        restricts it to that one, with no listing."""
+        if self.report_currency:
+            return [self.report_currency], cursor
+        mark, extra = decode_cursor(cursor)
+        known = {code for code in extra.get("currencies", "").split(",") if code}
+        base = self.business().raw.get("base_currency_code")
+        if isinstance(base, str) and base:
+            known.add(base.upper())
+        scan = self._currency_scan
+        if scan is not None and (mark is None or scan[0] >= mark):
+            # the clients were listed (whole, or changed since) up to scan's moment in this run
+            known |= scan[1] | self._currencies_seen
+            final = scan[0] if mark is None else max(scan[0], mark)
+            return sorted(known), encode_cursor(final, currencies=",".join(sorted(known)))
+        clients = RESOURCES["clients"]
+        started_at = self._clock()
+        params = self._change_filter(clients, mark) if mark is not None else []
+        seen = mark
+        page = 0
+        while True:
+            page += 1
+            query = [*params, ("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
+            rows, pages = self._unwrap_list(clients, self._call(obj, "GET", self._path(clients.path), params=query))
+            records = [self._record(clients, row) for row in rows]
+            known.update(str(r.fields["currency_code"]).upper() for r in records if r.fields.get("currency_code"))
+            seen = advance(seen, records, started_at=started_at)
+            if page >= pages or not rows:
+                break
+        known |= self._currencies_seen
+        floor = Watermark(started_at.astimezone(UTC))
+        final = floor if seen is None or seen < floor else seen
+        self._currency_scan = (final, frozenset(known))
+        return sorted(known), encode_cursor(final, currencies=",".join(sorted(known)))
+
+    def _read_report(self, res: Resource, currency: str) -> Record:
         today = self._clock().astimezone(EASTERN).date()
         if res.name == "balance_sheet":
-            params = [("dates[]", today.isoformat()), ("currency_code", self.report_currency)]
+            params = [("dates[]", today.isoformat()), ("currency_code", currency)]
         else:
             start = self.report_start or date(today.year, 1, 1)
             params = [
                 ("start_date", start.isoformat()),
                 ("end_date", today.isoformat()),
-                ("currency_code", self.report_currency),
+                ("currency_code", currency),
             ]
         body = self._call(res.name, "GET", self._path(res.path), params=params)
         report = self._unwrap_single(res, body)
-        return [self._report_record(res, report, today)]
+        return self._report_record(res, report, today, currency)
 
-    def _report_record(self, res: Resource, report: Mapping[str, Any], today: date) -> Record:
-        currency = str(report.get("currency_code") or self.report_currency)
+    def _report_record(self, res: Resource, report: Mapping[str, Any], today: date, asked: str) -> Record:
+        currency = str(report.get("currency_code") or asked)
         data = dict(report)
         data.pop("download_token", None)
         if res.name == "balance_sheet":
@@ -562,6 +670,18 @@ class FreshBooksConnector(BaseConnector):
     def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
         """The live records with these keys (soft-deleted ones are absent; archived ones are not)."""
         res = self._resource(obj, Capability.GET)
+        if res.family == "report":
+            # a report's key ends in its currency: read just those
+            wanted = set(keys)
+            named = sorted({k.rpartition(":")[2].upper() for k in keys if ":" in k})
+            allowed = [c for c in named if self.report_currency in (None, c)]
+            reports: list[Record] = []
+            for currency in allowed:
+                try:
+                    reports.append(self._read_report(res, currency))
+                except ValidationError:
+                    continue  # a currency the report refuses has no such record
+            return [r for r in reports if r.key in wanted]
         if res.item_path is None:
             wanted = set(keys)
             return [r for r in self._read_whole(res) if r.key in wanted]
@@ -594,7 +714,9 @@ class FreshBooksConnector(BaseConnector):
         return found
 
     # -- writing -------------------------------------------------------------------------------
-    def _wire_body(self, res: Resource, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _wire_body(
+        self, res: Resource, fields: Mapping[str, Any], currency: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
         specs = res.spec.fields
         unknown = [k for k in fields if k not in specs]
         writable = {
@@ -605,7 +727,26 @@ class FreshBooksConnector(BaseConnector):
         if unknown:
             _log.debug("freshbooks.write.unknown_fields_sent", obj=res.name, fields=unknown)
             writable.update({k: fields[k] for k in unknown})
-        return encode_fields(specs, writable, res.zone)
+        record_currency = fields.get("currency_code") or currency
+        try:
+            return encode_fields(specs, writable, res.zone, str(record_currency) if record_currency else None)
+        except AmountError as exc:
+            raise ValidationError(str(exc), connector=self.name, obj=res.name, key=key, field=exc.field) from None
+
+    def _send(self, res: Resource, method: str, path: str, wire: Mapping[str, Any], key: str | None) -> Any:
+        """One write; a validation error about a currency names the currency the record is in."""
+        try:
+            return self._call(res.name, method, path, params=self._includes(res), body=self._envelope(res, wire),
+                              key=key)
+        except ValidationError as exc:
+            refused = _currency_refused(exc, wire)
+            if refused is None:
+                raise
+            raise ValidationError(
+                f"FreshBooks refused the {res.single} in {refused}: {exc.message}", connector=self.name,
+                obj=res.name, key=key, field=exc.field or "currency_code", status=exc.status, code=exc.code,
+                hint=f"this FreshBooks does not take {refused}; give the record a currency it takes",
+            ) from None
 
     def _envelope(self, res: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
         return dict(data) if res.family == "ledger" else {str(res.single): dict(data)}
@@ -627,9 +768,7 @@ class FreshBooksConnector(BaseConnector):
         res = self._resource(obj, Capability.CREATE)
         _check_required(self.name, res, fields)
         path = self._path(res.create_path or res.path)
-        body = self._call(
-            obj, "POST", path, params=self._includes(res), body=self._envelope(res, self._wire_body(res, fields))
-        )
+        body = self._send(res, "POST", path, self._wire_body(res, fields), None)
         return self._after_write(res, body, None)
 
     def update(self, obj: str, key: str, fields: Mapping[str, Any], idempotency_key: str) -> Record:
@@ -641,11 +780,15 @@ class FreshBooksConnector(BaseConnector):
             raise ValidationError(f"{obj} has no vis_state", connector=self.name, obj=obj, key=key, field="vis_state")
         body: Any = None
         path = self._path(res.item_path, key)
-        wire = self._wire_body(res, data)
-        if "lines" in wire and "lines" in res.includes:
-            wire["lines"] = self._lines_in_place(res, key, wire["lines"])
+        stored: Record | None = None
+        if ("lines" in data and "lines" in res.includes) or _needs_stored_currency(res, data):
+            # lines are matched to the stored ones; a bare amount is in the stored currency
+            stored = self._get_one(res, key)
+        wire = self._wire_body(res, data, _currency_of(stored) if stored is not None else None, key)
+        if "lines" in wire and stored is not None:
+            wire["lines"] = self._lines_in_place(stored, wire["lines"])
         if wire:
-            body = self._call(obj, "PUT", path, params=self._includes(res), body=self._envelope(res, wire), key=key)
+            body = self._send(res, "PUT", path, wire, key)
         if vis_state is not None:
             body = self._call(
                 obj,
@@ -659,7 +802,7 @@ class FreshBooksConnector(BaseConnector):
             return self._get_one(res, key)
         return self._after_write(res, body, key)
 
-    def _lines_in_place(self, res: Resource, key: str, wanted: Any) -> Any:
+    def _lines_in_place(self, record: Record, wanted: Any) -> Any:
         """Give each line we send the ``lineid`` of a stored line, so an edit updates lines in place.
 
         FreshBooks does not document whether lines sent without ``lineid`` replace the stored ones
@@ -668,7 +811,7 @@ class FreshBooksConnector(BaseConnector):
         A line that already names a stored id keeps it; the others take the unused ids in order."""
         if not isinstance(wanted, list):
             return wanted
-        current = self._get_one(res, key).fields.get("lines") or []
+        current = record.fields.get("lines") or []
         stored = [int(line["lineid"]) for line in current if isinstance(line, Mapping) and line.get("lineid")]
         named = {int(line["lineid"]) for line in wanted
                  if isinstance(line, Mapping) and str(line.get("lineid") or "").isdigit()}
@@ -709,6 +852,50 @@ def _list_total(res: Resource, body: Any) -> int | None:
     holder = body.get("response", {}).get("result", body) if accounting else (body.get("meta") or {})
     total = holder.get("total") if isinstance(holder, Mapping) else None
     return int(total) if isinstance(total, int) or (isinstance(total, str) and total.isdigit()) else None
+
+
+def _needs_stored_currency(res: Resource, data: Mapping[str, Any]) -> bool:
+    """An update carrying a bare amount in a money field without the record's currency_code."""
+    if data.get("currency_code"):
+        return False
+    return any(
+        name in data and data[name] not in (None, "") and not isinstance(data[name], Money)
+        for name, spec in res.spec.fields.items()
+        if spec.type == "money" and not spec.read_only
+    )
+
+
+def _currency_of(record: Record) -> str | None:
+    """A stored record's currency: its ``currency_code``, else that of its first amount (an
+    expense or an item holds its currency only in its Money values)."""
+    code = record.fields.get("currency_code")
+    if code:
+        return str(code)
+    return next((v.currency for v in record.fields.values() if isinstance(v, Money)), None)
+
+
+def _currency_refused(exc: ValidationError, wire: Mapping[str, Any]) -> str | None:
+    """The currency a validation error is about, when it is one: an error on ``currency_code``
+    or whose message speaks of a currency, for a record in a currency that is then named."""
+    about_currency = exc.field == "currency_code" or "currenc" in exc.message.lower()
+    if not about_currency:
+        return None
+    codes = _codes_in(wire)
+    return ", ".join(sorted(codes)) if codes else None
+
+
+def _codes_in(value: Any) -> set[str]:
+    if isinstance(value, Mapping):
+        found = {str(value["currency_code"]).upper()} if value.get("currency_code") else set()
+        if "amount" in value and value.get("code"):
+            found.add(str(value["code"]).upper())
+        for inner in value.values():
+            if isinstance(inner, Mapping | list):
+                found |= _codes_in(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_codes_in(v) for v in value)) if value else set()
+    return set()
 
 
 def _strip_read_only(specs: Mapping[str, Any], value: Any) -> Any:

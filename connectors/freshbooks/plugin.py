@@ -16,11 +16,13 @@ import typer
 from syncengine.plugins import ConnectorPlugin
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from syncengine.connector import Connector
     from syncengine.tokens import TokenStore
     from syncengine.webhooks import WebhookSource
 
-__all__ = ["auth", "plugin", "sandbox"]
+__all__ = ["auth", "check", "plugin", "sandbox"]
 
 
 def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_store: TokenStore) -> Connector:
@@ -43,9 +45,10 @@ def auth(
     scope: Annotated[list[str] | None, typer.Option(
         "--scope", help="A scope to add (repeatable), e.g. user:invoices:write, to the config's `scopes`, "
         "else to those granted before, else to every scope the connector uses.")] = None,
-) -> None:
-    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code)."""
-    from connectors.freshbooks.auth import authorize
+) -> RenderableType:
+    """Authorize syncengine on a FreshBooks account (OAuth 2.0 authorization code); ends by listing
+    the businesses the login sees and the ``business_id`` to put in the config."""
+    from connectors.freshbooks.auth import authorize, describe_businesses
     from connectors.freshbooks.scopes import ALL_SCOPES
 
     if client_id:
@@ -56,7 +59,18 @@ def auth(
         stored = token_store.load_token(str(options.get("token_name") or "freshbooks")) or {}
         before = options.get("scopes") or str(stored.get("scope") or "").split() or ALL_SCOPES
         options["scopes"] = list(dict.fromkeys([*before, *scope]))
-    authorize(options, token_store, port=port, open_browser=browser)
+    found = authorize(options, token_store, port=port, open_browser=browser)
+    return describe_businesses(found["businesses"], options.get("business_id"))
+
+
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: the stored tokens work and ``business_id`` is one of the
+    login's businesses (an AuthError or a ConfigError listing them otherwise)."""
+    from connectors.freshbooks.connector import FreshBooksConnector
+
+    assert isinstance(connector, FreshBooksConnector)
+    business = connector.business()
+    return f"authorized; business {business.describe()}"
 
 
 def sandbox(
@@ -66,6 +80,10 @@ def sandbox(
     token_ttl: Annotated[int, typer.Option(help="Access-token lifetime in seconds.")] = 43200,
     requests_per_minute: Annotated[int | None, typer.Option(help="Per-token budget; 429 past it.")] = None,
     variant: Annotated[list[str] | None, typer.Option(help="NAME=VALUE for an open behaviour (repeatable).")] = None,
+    size: Annotated[str | None, typer.Option(
+        help="Seed a named data set of exact counts instead: `business` (10,000 clients, 50,000 invoices, "
+             "50,000 payments, 20,000 time entries).")] = None,
+    scale: Annotated[float, typer.Option(help="Shrink --size by this factor (0 < scale <= 1).")] = 1.0,
     redirect_uri: Annotated[str, typer.Option(
         "--redirect-uri", help="The redirect URI registered with the sandbox's app.")] = "http://127.0.0.1:8976/callback",
 ) -> None:
@@ -73,7 +91,8 @@ def sandbox(
     from connectors.freshbooks.sandbox.cli import start_sandbox
 
     start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
-                  requests_per_minute=requests_per_minute, variants=variant or [], redirect_uri=redirect_uri)
+                  requests_per_minute=requests_per_minute, variants=variant or [], size=size, scale=scale,
+                  redirect_uri=redirect_uri)
 
 
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:
@@ -86,6 +105,7 @@ plugin = ConnectorPlugin(
     name="freshbooks",
     title="FreshBooks",
     factory=factory,
+    check=check,
     auth=auth,
     sandbox=sandbox,
     webhook_source=webhook_source,

@@ -548,7 +548,8 @@ BALANCE_SHEET = Resource(
             F("equity_total", "money", ro=True),
             F("data", "array", "accounts by type with their balances", ro=True),
         ),
-        description="Balance sheet for today in the report currency, re-read on every pull.",
+        description="Balance sheet for today, one per currency the business uses (or report_currency), re-read "
+        "on every pull.",
     ),
     family="report",
     path="/accounting/account/{account_id}/reports/accounting/balance_sheet",
@@ -580,7 +581,8 @@ CASH_FLOW = Resource(
             ),
             F("activities", "array", "operating, investing, financing details", ro=True),
         ),
-        description="Cash flow from report_start to today in the report currency, re-read every pull.",
+        description="Cash flow from report_start to today, one per currency the business uses (or "
+        "report_currency), re-read every pull.",
     ),
     family="report",
     path="/accounting/businesses/{business_uuid}/reports/cash_flow",

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from connectors.freshbooks.currency import round_to_minor_unit
+from connectors.freshbooks.currency import wire_money
 from syncengine.connector import FieldSpec
 from syncengine.records import Money
 
@@ -135,11 +135,16 @@ def decode_fields(
     return out
 
 
-def encode_value(spec: FieldSpec | None, value: Any, zone: TimeZoneRule) -> Any:
-    """One record value in FreshBooks' wire form."""
-    if isinstance(value, Money):
-        amount = round_to_minor_unit(value.amount, value.currency)
-        return {"amount": format(amount, "f"), "code": value.currency}
+def encode_value(
+    spec: FieldSpec | None, value: Any, zone: TimeZoneRule, currency: str | None = None, field: str = ""
+) -> Any:
+    """One record value in FreshBooks' wire form. Amounts (a Money, or any value of a money field)
+    are rounded to the minor unit of ``currency``, the record's (see :func:`wire_money`);
+    ``field`` is the value's path, for the error an amount that cannot be sent raises."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, Money) or (spec is not None and spec.type == "money"):
+        return wire_money(value, currency, field or "amount")
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
@@ -151,11 +156,16 @@ def encode_value(spec: FieldSpec | None, value: Any, zone: TimeZoneRule) -> Any:
         return value.isoformat()
     if isinstance(value, Mapping):
         sub = spec.fields if spec is not None else {}
-        return {k: encode_value(sub.get(k), v, zone) for k, v in value.items()}
+        return {k: encode_value(sub.get(k), v, zone, currency, f"{field}.{k}" if field else str(k))
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [encode_value(spec, v, zone) for v in value]
+        return [encode_value(spec, v, zone, currency, f"{field}[{i}]") for i, v in enumerate(value)]
     return value
 
 
-def encode_fields(specs: Mapping[str, FieldSpec], fields: Mapping[str, Any], zone: TimeZoneRule) -> dict[str, Any]:
-    return {name: encode_value(specs.get(name), value, zone) for name, value in fields.items()}
+def encode_fields(
+    specs: Mapping[str, FieldSpec], fields: Mapping[str, Any], zone: TimeZoneRule, currency: str | None = None
+) -> dict[str, Any]:
+    """A record's fields in FreshBooks' wire form; ``currency`` is the record's (its
+    ``currency_code``, or the stored one), in which bare amounts are taken and checked."""
+    return {name: encode_value(specs.get(name), value, zone, currency, name) for name, value in fields.items()}

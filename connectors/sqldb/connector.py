@@ -85,6 +85,19 @@ class SqlConnector(BatchConnector):
     def close(self) -> None:
         self.engine.dispose()
 
+    def check(self) -> str:
+        """``syncengine validate --online``: the database answers and every object's table is there
+        (or will be created); a ConnectorError naming the database or table otherwise."""
+        where = self.engine.url.render_as_string(hide_password=True)
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise map_error(exc, connector=self.name) from exc
+        for obj in self.configs:
+            self.table(obj)
+        return f"database {where} answers; tables: {', '.join(self.configs[o].table for o in self.configs)}"
+
     # -- description ---------------------------------------------------------------------------
 
     def table(self, obj: str) -> TableInfo:

@@ -21,5 +21,13 @@ def factory(name: str, options: Mapping[str, Any], *, base_dir: Path, token_stor
     return SqlConnector.from_config(name, dict(options), base_dir=base_dir)
 
 
-plugin = ConnectorPlugin(name="sqldb", title="SQL", factory=factory,
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: the database answers, every table is there or creatable."""
+    from connectors.sqldb.connector import SqlConnector
+
+    assert isinstance(connector, SqlConnector)
+    return connector.check()
+
+
+plugin = ConnectorPlugin(name="sqldb", title="SQL", factory=factory, check=check,
                          contract_subjects="tests.contract.subjects")

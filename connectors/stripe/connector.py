@@ -417,7 +417,7 @@ class StripeConnector(BaseConnector):
         o = self._object(obj, Capability.CREATE)
         again = self._existing(o, idempotency_key)
         if again is not None:
-            return again
+            return self._finish_invoice(o, again, fields, idempotency_key) if o.name == "invoices" else again
         missing = [n for n, s in o.spec.fields.items() if s.required and fields.get(n) in (None, "")]
         if missing:
             raise ValidationError(f"{obj} needs {', '.join(missing)}", connector=self.name, obj=obj, field=missing[0])
@@ -468,10 +468,31 @@ class StripeConnector(BaseConnector):
             self._move_status(o, key, "draft", str(status), idempotency_key)
         return self._refetch(o, key)
 
+    def _finish_invoice(self, o: StripeObject, made: Record, fields: Mapping[str, Any],
+                        idempotency_key: str) -> Record:
+        """An invoice an interrupted create made, found again by its back-reference: a create is
+        several requests (the invoice, a line each, finalize), so the crash may have come between
+        them. The lines it had not added yet and the status it had not reached are done now, with
+        the keys the uninterrupted create would have used, so the rerun ends where it would have
+        (returned as it was, a draft with one line of three would be linked as the finished create
+        and never completed)."""
+        current = self.rest.fetch(o.rest, made.key)
+        status = str(current.get("status") or "draft")
+        lines = list(fields.get("lines") or [])
+        added = len(made.fields.get("lines") or [])  # lines go in one by one, in order
+        if status == "draft" and added < len(lines):
+            currency = self._currency_of(fields, current)
+            self._add_lines(o, made.key, str(current.get("customer")), currency, lines[added:], idempotency_key,
+                            first=added)
+        wanted = fields.get("status")
+        if wanted not in (None, "", "draft"):
+            self._move_status(o, made.key, status, str(wanted), idempotency_key)
+        return self._refetch(o, made.key)
+
     def _add_lines(self, o: StripeObject, invoice: str, customer: str, currency: str | None,
-                   lines: Sequence[Mapping[str, Any]], idempotency_key: str) -> None:
+                   lines: Sequence[Mapping[str, Any]], idempotency_key: str, first: int = 0) -> None:
         items = Resource("invoiceitems", "/v1/invoiceitems", encoding=o.rest.encoding, update_method="POST")
-        for index, line in enumerate(lines):
+        for index, line in enumerate(lines, start=first):
             unit = line.get("unit_amount")
             quantity = line.get("quantity") or 1
             if isinstance(quantity, str) or int(quantity) != quantity:

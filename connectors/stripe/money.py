@@ -10,29 +10,42 @@ anything is sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
+from syncengine.currencies import ISO_MINOR_UNITS, minor_unit
 from syncengine.errors import ValidationError
 from syncengine.records import Money
 
-__all__ = ["THREE_DECIMAL", "ZERO_DECIMAL", "exponent", "from_minor", "to_minor"]
+__all__ = ["OVERRIDES", "THREE_DECIMAL", "ZERO_DECIMAL", "exponent", "from_minor", "to_minor"]
 
+#: Stripe's documented zero-decimal currencies (reference "Money"): whole units on the wire.
 ZERO_DECIMAL = frozenset(
     ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
 )
+#: Stripe's documented three-decimal currencies: thousandths whose last digit must be 0.
 THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 #: currencies whose two-decimal minor amount must be a multiple of 100 (whole units only).
 WHOLE_UNITS_ONLY = frozenset({"ISK"})
 
+#: Where Stripe's wire exponent differs from ISO 4217's (:mod:`syncengine.currencies`). Stripe's
+#: rule is its two lists above and two decimals for every other currency, so: MGA whole units
+#: (ISO: 2); ISK two-decimal on the wire (ISO: 0; whole krónur, hence WHOLE_UNITS_ONLY); IQD and
+#: LYD two-decimal (ISO: 3); CLF, UYW (ISO: 4) and UYI (ISO: 0) two-decimal, though Stripe takes
+#: none of these three. HUF and TWD charges are two-decimal at Stripe, as in ISO.
+OVERRIDES: Mapping[str, int] = MappingProxyType({
+    code: stripe
+    for code, iso in ISO_MINOR_UNITS.items()
+    if (stripe := 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2) != iso
+})
+
 
 def exponent(currency: str) -> int:
+    """Digits of Stripe's integer minor unit for ``currency``: ISO 4217's, unless Stripe overrides it."""
     code = currency.upper()
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
+    return OVERRIDES.get(code, minor_unit(code))
 
 
 def from_minor(amount: Any, currency: str) -> Money | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 
 import psycopg
 import structlog
@@ -101,12 +102,16 @@ class ProcrastinateQueue:
             if not pending:
                 break
             groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+            arrived: dict[tuple[str, str, str], datetime] = {}
             for item in pending:
+                arrived[(item.connector, item.obj, item.key)] = item.first_event_at
                 for pipe in self.config.pipelines.values():
                     if item.connector in (pipe.left, pipe.right):
                         groups[(pipe.name, item.connector, item.obj)].append(item.key)
             for (pipeline, connector, obj), keys in groups.items():
-                self.jobs.enqueue_keyed_sync(pipeline, connector, obj, keys)
+                # the worker observes the event-to-write lag from when the event was stored
+                self.jobs.enqueue_keyed_sync(pipeline, connector, obj, keys,
+                                             arrived={k: arrived[(connector, obj, k)] for k in keys})
             self.ledger.finish_pending_syncs(pending)  # orphans (no pipeline) go too: nothing syncs them
             handed += len(pending)
             _log.info("daemon.deferred", records=len(pending), jobs=len(groups))

@@ -21,7 +21,9 @@ import structlog
 from syncengine.config import Config
 from syncengine.daemon.queue import InProcessQueue, WorkQueue
 from syncengine.engine import Engine
+from syncengine.ledger.errors import PipelineBusyError
 from syncengine.ledger.rows import PendingSyncInfo
+from syncengine.ledger.run_lease import lease_name
 from syncengine.observability.metrics import MetricsRecorder
 from syncengine.schedule import schedule_trigger
 from syncengine.webhooks import WebhookSource, WebhookSourceFactory, webhook_source_types
@@ -48,6 +50,12 @@ class Daemon:
         self.scheduler: Any = None
         #: called after each keyed sync with the records it covered (benchmarks, tests).
         self.on_synced: Callable[[list[PendingSyncInfo]], None] | None = None
+        #: how often a pipeline lease held elsewhere is looked at while keyed syncs wait for it.
+        self.lease_check_seconds = 0.1
+        self._lease_waits: set[str] = set()
+        self._lease_watch: threading.Thread | None = None
+        self._lease_watch_lock = threading.Lock()
+        self._closing = threading.Event()
 
     def _receiver_queue(self) -> WorkQueue:
         from syncengine.daemon.procrastinate_queue import ProcrastinateQueue
@@ -100,16 +108,22 @@ class Daemon:
     # -- work ------------------------------------------------------------------------------------
 
     def drain_pending(self, should_stop: Callable[[], bool]) -> None:
-        """Keyed syncs of every record the inbox queued, grouped per pipeline."""
+        """Keyed syncs of every record the inbox queued, grouped per pipeline.
+
+        A pipeline whose ledger lease another process holds (a ``syncengine sync``, a second
+        daemon) keeps its records queued; :meth:`_watch_leases` wakes the queue the moment that
+        lease is released, instead of the queue's next poll."""
+        blocked: set[str] = set()
         while not should_stop():
             pending = self.ledger.pending_syncs()
+            if blocked:  # left for the lease watch: draining them again now would only spin
+                pending = [item for item in pending if not self._pipelines_of(item.connector) & blocked]
             if not pending:
-                return  # a read, no write: the check after each run costs no ledger lock
+                break  # a read, no write: the check after each run costs no ledger lock
             self.ledger.take_webhook_events()  # before the refetch: a later delivery is a new change
             by_connector: dict[str, list[PendingSyncInfo]] = defaultdict(list)
             for item in pending:
                 by_connector[item.connector].append(item)
-            done: list[PendingSyncInfo] = []
             for pipe in self.config.pipelines.values():
                 items = by_connector.get(pipe.left, []) + by_connector.get(pipe.right, [])
                 if not items:
@@ -117,21 +131,62 @@ class Daemon:
                 keys: dict[tuple[str, str], list[str]] = defaultdict(list)
                 for item in items:
                     keys[(item.connector, item.obj)].append(item.key)
-                report = self.engine.sync(pipe.name, keys=keys, should_stop=should_stop)
+                try:
+                    report = self.engine.sync(pipe.name, keys=keys, should_stop=should_stop)
+                except PipelineBusyError as exc:
+                    _log.info("daemon.keyed_sync_waits_for_lease", pipeline=pipe.name, holder=exc.holder)
+                    blocked.add(pipe.name)
+                    continue
                 self.metrics.run_finished(report)
                 if report.status == "error":
                     _log.warning("daemon.keyed_sync_failed", pipeline=pipe.name, errors=report.errors[:5])
                     return  # left queued: the next drain retries them
-            covered = {p.left for p in self.config.pipelines.values()} | {
-                p.right for p in self.config.pipelines.values()}
-            done = [item for item in pending if item.connector in covered]
-            orphans = [item for item in pending if item.connector not in covered]
-            self.ledger.finish_pending_syncs(done + orphans)
+            # a record is done once every pipeline that syncs its connector did; orphans go too
+            finished = [item for item in pending if not self._pipelines_of(item.connector) & blocked]
+            done = [item for item in finished if self._pipelines_of(item.connector)]
+            if finished:
+                self.ledger.finish_pending_syncs(finished)
             now = datetime.now(UTC)
             for item in done:
                 self.metrics.event_applied(item.connector, (now - item.first_event_at).total_seconds())
-            if self.on_synced is not None:
+            if done and self.on_synced is not None:
                 self.on_synced(done)
+        if blocked and not should_stop():
+            self._watch_leases(blocked)
+
+    def _pipelines_of(self, connector: str) -> set[str]:
+        return {p.name for p in self.config.pipelines.values() if connector in (p.left, p.right)}
+
+    def _watch_leases(self, pipelines: set[str]) -> None:
+        """Wake the work queue as soon as none of ``pipelines``' leases is held (a lease row read
+        every ``lease_check_seconds``, on a thread of its own so other pipelines' work goes on)."""
+        with self._lease_watch_lock:
+            self._lease_waits |= pipelines
+            if self._lease_watch is not None and self._lease_watch.is_alive():
+                return
+            self._lease_watch = threading.Thread(target=self._lease_watch_loop, name="syncengine-lease-watch",
+                                                 daemon=True)
+            self._lease_watch.start()
+
+    def _lease_watch_loop(self) -> None:
+        while not self._closing.wait(self.lease_check_seconds):
+            with self._lease_watch_lock:
+                waiting = set(self._lease_waits)
+            try:
+                free = {name for name in waiting if self.ledger.lease_holder(lease_name(name)) is None}
+            except Exception as exc:  # the ledger briefly away: look again
+                _log.warning("daemon.lease_check_failed", error=str(exc))
+                continue
+            if not free:
+                continue
+            with self._lease_watch_lock:
+                self._lease_waits -= free
+                last = not self._lease_waits
+                if last:
+                    self._lease_watch = None
+            self.queue.notify_pending()
+            if last:
+                return
 
     def run_scheduled(self, pipeline: str, should_stop: Callable[[], bool]) -> None:
         started = time.monotonic()
@@ -180,6 +235,7 @@ class Daemon:
 
     def stop(self) -> None:
         """Stop taking work, let the batch in hand finish and commit, then close."""
+        self._closing.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.queue.stop()

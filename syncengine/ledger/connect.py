@@ -13,6 +13,7 @@ Two databases, two sets of habits:
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
 from pathlib import Path
@@ -22,7 +23,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-__all__ = ["BEGIN_OPTION", "DialectName", "create_ledger_engine", "normalize_url", "sqlite_path"]
+from syncengine.ledger.errors import LedgerStorageError
+
+__all__ = [
+    "BEGIN_OPTION",
+    "DialectName",
+    "create_ledger_engine",
+    "normalize_url",
+    "sqlite_path",
+    "storage_failure",
+    "storage_hint",
+]
 
 DialectName = Literal["sqlite", "postgresql"]
 
@@ -60,6 +71,35 @@ def _ensure_wal(cursor: Any, attempts: int = 60) -> None:
     raise sqlite3.OperationalError("could not switch the ledger to WAL mode: the database stayed locked")
 
 
+#: SQLite's primary result codes for a storage failure: SQLITE_IOERR (a write the OS refused, such
+#: as past a file-size limit) and SQLITE_FULL (the disk is full).
+_SQLITE_STORAGE_CODES = (10, 13)
+#: PostgreSQL's SQLSTATE class 53, "insufficient resources" (53100: disk full).
+_PG_DISK_FULL = "53100"
+_OS_STORAGE_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """What failed, when ``exc`` is a storage failure under the ledger (disk full, file-size
+    limit, I/O error), else None."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _SQLITE_STORAGE_CODES:
+            return str(orig)
+        return None
+    if getattr(orig, "sqlstate", None) == _PG_DISK_FULL:
+        return str(orig).strip().splitlines()[0]
+    if isinstance(orig, OSError) and orig.errno in _OS_STORAGE_ERRNOS:
+        return orig.strerror or str(orig)
+    return None
+
+
+def storage_hint() -> str:
+    return ("is the disk full, or a file-size limit (ulimit -f) reached? free some space and run again: "
+            "the transaction was rolled back, nothing is half-written")
+
+
 def normalize_url(url: str) -> str:
     """The URL SQLAlchemy should use: PostgreSQL always through psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
@@ -84,13 +124,28 @@ def create_ledger_engine(url: str, *, wal: bool = True) -> tuple[sa.Engine, Dial
     sa_url = make_url(normalize_url(url))
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(sa_url, wal=wal), "sqlite"
+        engine = _sqlite_engine(sa_url, wal=wal)
+        _name_storage_failures(engine, f"ledger file {sa_url.database}")
+        return engine, "sqlite"
     if backend == "postgresql":
         if sa_url.get_driver_name() != "psycopg":
             sa_url = sa_url.set(drivername="postgresql+psycopg")
         engine = sa.create_engine(sa_url, pool_pre_ping=True)
+        _name_storage_failures(engine, f"ledger {sa_url.render_as_string(hide_password=True)}")
         return engine, "postgresql"
     raise ValueError(f"unsupported ledger URL {url!r}: use sqlite:///path/to/ledger.db or postgresql://...")
+
+
+def _name_storage_failures(engine: sa.Engine, where: str) -> None:
+    """A full disk or a file-size limit surfaces as "disk I/O error" from any statement, or from
+    the connect hook: one :class:`LedgerStorageError` naming the ledger instead."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: sa.engine.ExceptionContext) -> None:
+        what = storage_failure(context.original_exception)
+        if what is not None:
+            raise LedgerStorageError(f"{where}: cannot be written ({what})",
+                                     hint=storage_hint()) from context.original_exception
 
 
 def _sqlite_engine(sa_url: sa.URL, *, wal: bool) -> sa.Engine:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from syncengine.errors import SyncEngineError
 
-__all__ = ["ConflictNotOpenError", "LedgerError", "LinkConflictError", "NotALedgerError", "PipelineBusyError"]
+__all__ = [
+    "ConflictNotOpenError",
+    "LedgerError",
+    "LedgerStorageError",
+    "LinkConflictError",
+    "NotALedgerError",
+    "PipelineBusyError",
+]
 
 
 class LedgerError(SyncEngineError):
@@ -53,3 +60,9 @@ class PipelineBusyError(LedgerError):
         super().__init__(message, hint=hint)
         self.pipeline = pipeline
         self.holder = holder
+
+
+class LedgerStorageError(LedgerError):
+    """The ledger's storage failed under a read or write: a full disk, a file-size limit, an I/O
+    error. The transaction in hand was rolled back, so nothing is half-written; a run stops there
+    (the CLI exits 2) and the next one, once there is room, carries on where the last commit left."""

@@ -28,8 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from syncengine.ledger.connect import DialectName, create_ledger_engine
-from syncengine.ledger.errors import NotALedgerError
+from syncengine.ledger.connect import DialectName, create_ledger_engine, storage_failure, storage_hint
+from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
 from syncengine.ledger.migrate import alembic_config, upgrade_to_head
 from syncengine.ledger.models import metadata
 
@@ -66,6 +66,18 @@ def create_sqlite_ledger(path: Path) -> bool:
         raise _refuse(f"ledger file {path}:", f"folder {path.parent} does not exist", "no_folder",
                       f"create it (mkdir -p {path.parent}) or correct `ledger:` in the config")
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    try:
+        return _build_sqlite_ledger(path, tmp)
+    except (LedgerStorageError, OSError) as exc:
+        what = storage_failure(exc.__cause__ or exc) if isinstance(exc, LedgerStorageError) else storage_failure(exc)
+        if what is None:
+            raise
+        # Named by the ledger's own path, not the temporary file's (which is gone).
+        raise LedgerStorageError(f"ledger file {path}: cannot be created ({what})", hint=storage_hint()) from None
+
+
+def _build_sqlite_ledger(path: Path, tmp: Path) -> bool:
+    """A new ledger built whole in ``tmp`` and then linked into place at ``path``."""
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         # Rollback-journal mode while it is built, so the file is whole in itself (no -wal beside

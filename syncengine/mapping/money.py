@@ -8,7 +8,9 @@ currency in its value reads it from ``<side>_currency_field``/``currency_field``
 record, or takes a fixed ``currency``. Floats are refused everywhere: 0.1 has no exact float.
 
 When either side is ``minor`` the common amount is rounded to the currency's minor unit (half
-even), so a decimal side holding ``10.505`` and a minor side holding ``1050`` agree.
+even), so a decimal side holding ``10.505`` and a minor side holding ``1050`` agree. Minor units
+are ISO 4217's (:mod:`syncengine.currencies`: ISK whole krónur, IQD three decimals); a vendor with
+its own view (Stripe's two-decimal ISK) converts in its connector, which hands over Money.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal
 
+from syncengine.currencies import ISO_MINOR_UNITS, minor_unit, quantum
 from syncengine.mapping.errors import RecordMappingError
 from syncengine.mapping.transforms import SIDES, BuildContext, Converter, RefResolver, Side, Transform
 from syncengine.records import Money, get_path
@@ -31,59 +34,35 @@ __all__ = [
     "to_minor",
 ]
 
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+#: ISO 4217's whole-unit and three-decimal currencies (:mod:`syncengine.currencies`).
+ZERO_DECIMAL_CURRENCIES = frozenset(code for code, digits in ISO_MINOR_UNITS.items() if digits == 0)
+THREE_DECIMAL_CURRENCIES = frozenset(code for code, digits in ISO_MINOR_UNITS.items() if digits == 3)
 
 MoneyKind = Literal["money", "minor", "decimal"]
 KINDS: tuple[MoneyKind, ...] = ("money", "minor", "decimal")
-_QUANTUM = {0: Decimal(1), 2: Decimal("0.01"), 3: Decimal("0.001")}
 
 
 def minor_exponent(currency: str) -> int:
-    """Digits after the decimal point of the currency's minor unit (2 unless listed otherwise)."""
-    code = currency.upper()
-    if code in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if code in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
+    """Digits after the decimal point of the currency's ISO 4217 minor unit (2 for an unlisted code)."""
+    return minor_unit(currency)
 
 
 def from_minor(amount: int, currency: str) -> Money:
     """``1050, "USD"`` -> ``Money(Decimal("10.50"), "USD")``."""
     exponent = minor_exponent(currency)
-    return Money(Decimal(amount).scaleb(-exponent).quantize(_QUANTUM[exponent]), currency)
+    return Money(Decimal(amount).scaleb(-exponent).quantize(quantum(exponent)), currency)
 
 
 def quantize(money: Money) -> Money:
     """Round to the currency's minor unit, half even (banker's rounding, as accountants do)."""
     exponent = minor_exponent(money.currency)
-    return Money(money.amount.quantize(_QUANTUM[exponent], rounding=ROUND_HALF_EVEN), money.currency)
+    return Money(money.amount.quantize(quantum(exponent), rounding=ROUND_HALF_EVEN), money.currency)
 
 
 def to_minor(money: Money) -> int:
     """``Money(Decimal("10.50"), "USD")`` -> ``1050`` (rounded half even to the minor unit)."""
     exponent = minor_exponent(money.currency)
-    rounded = money.amount.quantize(_QUANTUM[exponent], rounding=ROUND_HALF_EVEN)
+    rounded = money.amount.quantize(quantum(exponent), rounding=ROUND_HALF_EVEN)
     return int(rounded.scaleb(exponent))
 
 

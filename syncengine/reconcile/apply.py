@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from syncengine.connector import Connector, WriteOp, WriteResult
-from syncengine.errors import ConnectorError, NeedsDecisionError, NotFoundError, RateLimitedError, TransientError
+from syncengine.errors import (
+    BusyError,
+    ConnectorError,
+    NeedsDecisionError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+)
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import Action, PairReport, field_diff
 from syncengine.reconcile.merge import Side, other_side
@@ -108,6 +115,8 @@ class _Planned:
     error: str | None = None
     #: the reason a target refused the record for a person to settle (parked, not retried blindly).
     parked: str | None = None
+    #: the error is the batch's BusyError, reported once for the run rather than per record.
+    quiet: bool = False
 
 
 class Applier:
@@ -251,6 +260,7 @@ class Applier:
             return
 
         self._begin_intents([p for p in planned if p.error is None])
+        busy: BusyError | None = None
         for side in ("left", "right"):
             batch = [p for p in planned if p.error is None and side in p.ops]
             if not batch:
@@ -262,6 +272,9 @@ class Applier:
                 for p in batch:
                     p.error = f"{side} write failed: {exc}"
                     p.uncertain[side] = _uncertain(exc)
+                    p.quiet = isinstance(exc, BusyError)
+                if isinstance(exc, BusyError):
+                    busy = exc
                 continue
             for p, result in zip(batch, results, strict=True):
                 p.results[side] = result
@@ -273,6 +286,10 @@ class Applier:
                     if isinstance(result.error, NeedsDecisionError):
                         p.parked = f"{side} refused: {result.error.message}"
         self._commit(planned)
+        if busy is not None:
+            # Nothing of that batch was written, and every later batch would wait for the same
+            # lock: stop the pair (and the run) with one error; its records are retried next run.
+            raise busy
 
     def _learn_planned(self, work: Work, side: Side) -> None:
         """In a plan, a record the plan creates can be referred to by the pairs planned after it
@@ -393,7 +410,8 @@ class Applier:
                         refused.add(intent_id)
                 if source is not None:
                     failures[source.side][source.key] = item.error
-                self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
+                if not item.quiet:
+                    self.report.error(f"{self.pair.name} {self._where(work)}: {item.error}")
                 continue
             for side, op in item.ops.items():
                 if self.report.keeps_actions:

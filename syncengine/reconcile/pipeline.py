@@ -12,8 +12,16 @@ from typing import TYPE_CHECKING
 import structlog
 
 from syncengine.connector import Connector
-from syncengine.errors import AuthError, ConfigError, ConfigErrors, ConnectorError, RateLimitedError, SyncEngineError
-from syncengine.ledger.errors import PipelineBusyError
+from syncengine.errors import (
+    AuthError,
+    BusyError,
+    ConfigError,
+    ConfigErrors,
+    ConnectorError,
+    RateLimitedError,
+    SyncEngineError,
+)
+from syncengine.ledger.errors import LedgerStorageError, PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn, StopFn, Stopped
@@ -48,6 +56,10 @@ class RunReport:
     #: a mistake in the config met during the run (a connector's business_id the API does not
     #: know): it stopped the run, is also listed in ``errors`` (once), and the CLI exits 2 on it.
     config_errors: list[str] = field(default_factory=list)
+    #: what stopped the run from outside it: a file another process kept locked past the wait (a
+    #: CSV file's lock), a ledger that cannot be written (disk full). Also listed in ``errors``;
+    #: the CLI exits 2 on it, as for a pipeline another run holds. The next run carries on.
+    busy: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -186,6 +198,24 @@ def _run_pipeline(
             # Not the message itself: the CLI prints it and the run record keeps it (`runs show`).
             log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
                         run_id=report.run_id)
+            break
+        except LedgerStorageError as exc:
+            # The ledger's disk is full (or a file-size limit is reached): its transaction was rolled
+            # back; nothing more can be recorded, so the run stops with this one line (exit 2).
+            report.pairs.append(sync.report)
+            message = str(exc)
+            report.errors.append(message)
+            report.busy.append(message)
+            log.info("run stopped: the ledger cannot be written", pipeline=pipeline, pair=pair.name)
+            break
+        except BusyError as exc:
+            # A file another process keeps locked: nothing of the batch was written; the run stops
+            # here with this one line (the CLI exits 2) and the next run tries again.
+            report.pairs.append(sync.report)
+            message = f"{pair.name}: {exc}"
+            report.errors.append(message)
+            report.busy.append(message)
+            log.info("run stopped: a file stayed locked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.

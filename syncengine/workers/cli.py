@@ -18,6 +18,9 @@ def worker(
                                                     min=1)] = None,
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues to take jobs from "
                                                     "(default: all).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port "
+                                                          "(any path, e.g. /metrics).", min=1, max=65535)] = None,
+    metrics_host: Annotated[str, typer.Option(help="The address the metrics listen on.")] = "127.0.0.1",
 ) -> None:
     """Run a worker: take pipeline runs and keyed syncs from the PostgreSQL queue until SIGTERM.
 
@@ -36,6 +39,7 @@ def worker(
         raise typer.Exit(2) from None
     try:
         run_worker(loaded, settings, concurrency=concurrency,
-                   queues=[q.strip() for q in queues.split(",") if q.strip()] if queues else None)
+                   queues=[q.strip() for q in queues.split(",") if q.strip()] if queues else None,
+                   metrics_port=metrics_port, metrics_host=metrics_host)
     finally:
         loaded.close()

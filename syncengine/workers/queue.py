@@ -7,7 +7,8 @@ transaction, so an inbox can store an event and queue its work atomically.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -57,17 +58,22 @@ class JobQueue:
             return None
 
     def enqueue_keyed_sync(self, pipeline: str, connector: str, obj: str, keys: Iterable[str], *,
-                           connection: Any = None) -> list[int | None]:
+                           connection: Any = None, arrived: Mapping[str, datetime] | None = None) -> list[int | None]:
         """Queue a keyed sync per key (one job per record, so each coalesces on its own);
-        per key, the job id, or None when a sync of that record is already waiting."""
+        per key, the job id, or None when a sync of that record is already waiting.
+
+        ``arrived``: per key, when the first webhook event naming it was stored (the ledger's
+        ``first_event_at``); the worker measures its event-to-write lag from it."""
         self.open()
         out: list[int | None] = []
         for key in dict.fromkeys(str(k) for k in keys):
+            kwargs: dict[str, Any] = {"pipeline": pipeline, "connector": connector, "object": obj, "keys": [key]}
+            if arrived is not None and key in arrived:
+                kwargs["arrived_at"] = arrived[key].timestamp()
             deferrer = self.app.configure_task(
                 KEYED_SYNC, queue=self.settings.realtime_queue, priority=KEYED_PRIORITY,
                 lock=pipeline_lock(pipeline), queueing_lock=keyed_lock(pipeline, connector, obj, key),
-                task_kwargs={"pipeline": pipeline, "connector": connector, "object": obj, "keys": [key]},
-                connection=connection,
+                task_kwargs=kwargs, connection=connection,
             )
             try:
                 out.append(int(deferrer.defer()))

@@ -36,8 +36,8 @@ class WorkerSettings:
     heartbeat_seconds: float = 10.0
     stalled_after_seconds: float = 30.0
     stalled_check: str = "* * * * *"
-    #: a job waiting behind a pipeline's lock is not announced when the lock frees (procrastinate
-    #: notifies only new jobs), so idle workers poll this often.
+    #: how often an idle worker asks for work it was not notified of (new jobs are announced by
+    #: procrastinate, a freed lock by syncengine.workers.wake): a fallback, e.g. after a lost connection.
     poll_seconds: float = 0.5
 
     @property

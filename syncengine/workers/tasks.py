@@ -10,7 +10,10 @@ procrastinate decides *where* and *one at a time*; the engine does the work:
   under the pipeline's ``lock`` as well (a keyed sync writes the same ledger rows as a run) and
   with ``queueing_lock="keyed:<pipeline>:<connector>:<object>:<key>"``: a burst of events for one
   record leaves one job waiting. A job already running does not absorb new events (it may have
-  fetched the record before the edit), so a new one waits behind it.
+  fetched the record before the edit), so a new one waits behind it. The job holding the lock
+  takes the keyed jobs waiting behind it into its own run (:mod:`syncengine.workers.batch`): a
+  burst of N records is one run, not N; when that lock frees, a job still waiting starts at once
+  (:mod:`syncengine.workers.wake`).
 * ``syncengine.retry_stalled_jobs``: every ``stalled_check``, jobs of workers whose heartbeat is
   older than ``stalled_after_seconds`` go back to the queue (procrastinate's own recovery,
   ``JobManager.get_stalled_jobs`` + ``retry_job``). It has no ``lock``, so a copy of it stranded
@@ -34,6 +37,8 @@ from procrastinate import App, PsycopgConnector, exceptions, jobs
 
 from syncengine.engine import Engine
 from syncengine.ledger.errors import PipelineBusyError
+from syncengine.observability.metrics import MetricsRecorder
+from syncengine.workers.batch import Taken, WaitingJobs
 from syncengine.workers.schedule import to_cron
 from syncengine.workers.settings import WorkerSettings
 
@@ -74,13 +79,16 @@ class _Engines(threading.local):
 
 
 def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, str | None],
-              should_stop: Callable[[], bool] = lambda: False) -> App:
+              should_stop: Callable[[], bool] = lambda: False, metrics: MetricsRecorder | None = None) -> App:
     """The procrastinate app for one config: its tasks, and a periodic task per scheduled pipeline.
 
     ``pipelines`` maps each pipeline name to its ``schedule:`` (None: not scheduled);
-    ``should_stop`` is asked between batches (a worker told to stop finishes the batch in hand)."""
+    ``should_stop`` is asked between batches (a worker told to stop finishes the batch in hand);
+    ``metrics`` is told of each run and, for a keyed sync a webhook asked for, of the lag from the
+    event's arrival in the ledger (``arrived_at``) to its record written."""
     app = App(connector=PsycopgConnector(conninfo=settings.database))
     engines = _Engines()
+    waiting = WaitingJobs(settings.database, KEYED_SYNC)
 
     def engine() -> Engine:
         if engines.engine is None:
@@ -98,6 +106,8 @@ def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, 
                     raise
                 time.sleep(1.0)
                 continue
+            if metrics is not None:
+                metrics.run_finished(report)
             result = {"run_id": report.run_id, "status": report.status, "writes": report.writes}
             log.info("job done", pipeline=pipeline, keyed=keys is not None, **result)
             return result
@@ -108,9 +118,28 @@ def build_app(config_path: Path, settings: WorkerSettings, pipelines: dict[str, 
         return sync(pipeline, None)
 
     @app.task(name=KEYED_SYNC, queue=settings.realtime_queue, priority=KEYED_PRIORITY)
-    def keyed_sync(pipeline: str, connector: str, object: str, keys: list[str]) -> dict[str, Any]:
-        """Refetch, map, merge and apply just ``keys`` of ``object`` on ``connector``."""
-        return sync(pipeline, {(connector, object): keys})
+    def keyed_sync(pipeline: str, connector: str, object: str, keys: list[str],
+                   arrived_at: float | None = None) -> dict[str, Any]:
+        """Refetch, map, merge and apply just ``keys`` of ``object`` on ``connector``
+        (``arrived_at``: Unix time the first webhook event naming them was stored), and the
+        records of the keyed jobs waiting behind this pipeline's lock (syncengine.workers.batch)."""
+        own = Taken(0, connector, object, [str(k) for k in keys], arrived_at)
+        taken = waiting.take(pipeline_lock(pipeline))
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for item in (own, *taken):
+            grouped.setdefault((item.connector, item.obj), []).extend(item.keys)
+        result = sync(pipeline, {where: list(dict.fromkeys(ks)) for where, ks in grouped.items()})
+        covered = [own]
+        if taken and result["status"] == "ok":  # else they run on their own: nothing is lost
+            waiting.finish(taken)
+            covered.extend(taken)
+        if metrics is not None and result["status"] != "error":
+            now = time.time()
+            for item in covered:  # as the daemon does: one observation per record applied
+                if item.arrived_at is not None:
+                    for _ in item.keys:
+                        metrics.event_applied(item.connector, now - item.arrived_at)
+        return {**result, "covered_jobs": [item.job_id for item in covered[1:]]}
 
     @app.task(name=RETRY_STALLED, queue=settings.pipeline_queue, queueing_lock=RETRY_STALLED)
     async def retry_stalled_jobs(timestamp: int | None = None) -> int:

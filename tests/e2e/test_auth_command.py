@@ -49,3 +49,53 @@ def test_auth_stores_tokens_that_the_api_accepts(tmp_path: Path) -> None:
         me = httpx.get(f"{sb.url}/auth/api/v1/users/me",
                        headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30)
         assert me.status_code == 200
+
+
+def _authorize(tmp_path: Path, sb: SandboxServer, business_id: int | None = None) -> subprocess.CompletedProcess[str]:
+    """`syncengine auth freshbooks` through the real command, this test playing the browser."""
+    sb.set_variants(redirect_uri="any_loopback")  # a fresh listener port per call, not the registered URI
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"
+        f"connectors:\n  books:\n    type: freshbooks\n    base_url: {sb.url}\n"
+        f"    redirect_uri: http://127.0.0.1:{port}/callback\n"
+        + (f"    business_id: {business_id}\n" if business_id is not None else "")
+        + "pipelines: []\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHBOOKS_", "SYNCENGINE_"))}
+    env["SYNCENGINE_SECRET_KEY_FILE"] = str(tmp_path / "secret.key")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config), "--port", str(port),
+         "--client-id", sb.client_id, "--client-secret", sb.client_secret],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    assert proc.stdout is not None
+    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    httpx.get(url, follow_redirects=True, timeout=30)  # the sandbox approves and redirects
+    rest, _ = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, rest, "")
+
+
+def test_auth_lists_the_businesses_and_the_business_id_line_to_paste(tmp_path: Path) -> None:
+    with SandboxServer(seed=1, port=0, second_business=True) as sb:
+        done = _authorize(tmp_path, sb)
+        businesses = sb.businesses
+    assert done.returncode == 0, done.stdout
+    assert len(businesses) == 2
+    for b in businesses:  # one table row each: name, business id, account id
+        row = next((line for line in done.stdout.splitlines() if b["name"] in line), "")
+        assert str(b["business_id"]) in row and str(b["account_id"]) in row, done.stdout
+    assert "several businesses" in done.stdout
+    assert f"business_id: {businesses[0]['business_id']}" in done.stdout, done.stdout
+
+
+def test_auth_says_whether_the_configured_business_id_is_one_of_them(tmp_path: Path) -> None:
+    with SandboxServer(seed=1, port=0, second_business=True) as sb:
+        wanted = sb.businesses[1]["business_id"]
+        (tmp_path / "good").mkdir()
+        (tmp_path / "bad").mkdir()
+        good = _authorize(tmp_path / "good", sb, business_id=wanted)
+        bad = _authorize(tmp_path / "bad", sb, business_id=4242)
+    assert good.returncode == 0 and f"business_id: {wanted} is in the config: ok" in good.stdout, good.stdout
+    assert bad.returncode == 0 and "business_id: 4242 in the config is not one of these" in bad.stdout, bad.stdout

@@ -36,6 +36,7 @@ PUBLIC = {
     ],
     "syncengine.errors": [
         "AuthError",
+        "BusyError",
         "ConfigError",
         "ConfigErrors",
         "ConflictError",
@@ -49,6 +50,7 @@ PUBLIC = {
         "ValidationError",
     ],
     "syncengine.incremental": ["Watermark", "advance", "decode_cursor", "encode_cursor"],
+    "syncengine.currencies": ["ISO_MINOR_UNITS", "is_iso_currency", "minor_unit", "quantum", "round_to_minor_unit"],
     "syncengine.tokens": ["MemoryTokenStore", "TokenSlot", "TokenStore"],
     "syncengine.engine": ["Engine", "RecordKeys", "SyncOptions"],
     "syncengine.reconcile": [

@@ -108,8 +108,18 @@ def line_totals(record: Record) -> tuple[Decimal, Decimal]:
     return subtotal, tax
 
 
-def recompute_document(book: Book, record: Record, payments_key: str | None) -> None:
-    """Totals (and, for invoices, paid/outstanding/status) from lines and payments."""
+def paid_by_invoice(book: Book) -> dict[int, Decimal]:
+    """Every invoice's paid amount (non-deleted payments) in one pass over the payments."""
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for payment in book.table("payments").values():
+        if not is_deleted(payment):
+            sums[int(payment["invoiceid"])] += amount_of(payment["amount"])
+    return sums
+
+
+def recompute_document(book: Book, record: Record, payments_key: str | None, paid: Decimal | None = None) -> None:
+    """Totals (and, for invoices, paid/outstanding/status) from lines and payments; ``paid``, when
+    given, is the invoice's precomputed payment sum (a bulk seed), else the payments are summed."""
     code = record["currency_code"]
     subtotal, tax = line_totals(record)
     discount = subtotal * Decimal(str(record.get("discount_value") or "0")) / 100
@@ -118,11 +128,12 @@ def recompute_document(book: Book, record: Record, payments_key: str | None) -> 
     record["discount_total"] = money(-discount, code)
     if payments_key is None:
         return
-    paid = sum(
-        (amount_of(p["amount"]) for p in book.table("payments").values()
-         if p.get("invoiceid") == record["id"] and not is_deleted(p)),
-        Decimal(0),
-    )
+    if paid is None:
+        paid = sum(
+            (amount_of(p["amount"]) for p in book.table("payments").values()
+             if p.get("invoiceid") == record["id"] and not is_deleted(p)),
+            Decimal(0),
+        )
     outstanding = total - paid
     record["paid"] = money(paid, code)
     record["outstanding"] = money(max(outstanding, Decimal(0)), code)

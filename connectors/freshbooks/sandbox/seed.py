@@ -15,7 +15,7 @@ import string
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import writes
 from .billing import recompute_document
@@ -36,6 +36,9 @@ from .objects import (
     ObjectSpec,
 )
 from .store import Book, Record, Store
+
+if TYPE_CHECKING:
+    from .sizes import Size
 
 FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Keiko", "Liam",
          "Maya", "Nico", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Yara")
@@ -82,8 +85,8 @@ def _book(rng: random.Random, name: str, now: datetime) -> Book:
     return book
 
 
-def populate(book: Book, rng: random.Random, clients: int, now: datetime, identity_id: int = 1) -> None:
-    """Fill ``book`` with ``clients`` clients and proportionate related records."""
+def populate_catalog(book: Book, rng: random.Random, now: datetime, items: int) -> None:
+    """Expense categories, taxes, tasks and ``items`` items: what invoices and expenses refer to."""
     start = now - timedelta(days=400)
     for number, category in enumerate(CATEGORIES, start=1):
         key = book.new_id("expense_categories")
@@ -98,13 +101,18 @@ def populate(book: Book, rng: random.Random, clients: int, now: datetime, identi
     for name, description, rate in SERVICES[:6]:
         _put(book, TASKS, {"name": name, "description": description, "rate": {"amount": rate, "code": "USD"}},
              _moment(rng, now))
-    for index in range(max(5, min(clients, 40))):
+    for index in range(items):
         name, description, rate = SERVICES[index % len(SERVICES)]
         suffix = "" if index < len(SERVICES) else f" {index // len(SERVICES) + 1}"
         _put(book, ITEMS, {"name": f"{name}{suffix}", "description": description, "qty": "1",
                            "sku": f"SKU-{index + 1:04d}", "unit_cost": {"amount": rate, "code": "USD"},
                            "inventory": str(rng.randint(0, 500)) if index % 3 == 0 else None},
              _moment(rng, now))
+
+
+def populate(book: Book, rng: random.Random, clients: int, now: datetime, identity_id: int = 1) -> None:
+    """Fill ``book`` with ``clients`` clients and proportionate related records."""
+    populate_catalog(book, rng, now, max(5, min(clients, 40)))
     client_ids: list[tuple[int, str]] = []
     for index in range(clients):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -196,12 +204,19 @@ def credentials(rng_seed: int) -> AppCredentials:
                           redirect_uri="https://localhost/freshbooks/oauth/callback")
 
 
-def build_store(clients: int, rng_seed: int, now: datetime, second_business: bool = False) -> Store:
-    """A fresh store: the primary business with ``clients`` clients, optionally a second one."""
+def build_store(clients: int, rng_seed: int, now: datetime, second_business: bool = False,
+                size: Size | None = None) -> Store:
+    """A fresh store: the primary business with ``clients`` clients (or exactly ``size``'s
+    records), optionally a second one."""
     rng = random.Random(rng_seed)
     identity_id = 1000 + rng_seed % 9000
     primary = _book(rng, "Sandbox Consulting Ltd.", now)
-    populate(primary, rng, clients, now, identity_id)
+    if size is None:
+        populate(primary, rng, clients, now, identity_id)
+    else:
+        from .sizes import populate_sized  # sizes builds on this module's helpers
+
+        populate_sized(primary, rng, size, now, identity_id)
     books = [primary]
     if second_business:
         other_rng = random.Random(rng_seed + 7919)

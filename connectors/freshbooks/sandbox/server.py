@@ -5,7 +5,8 @@ The server binds its own loopback socket before uvicorn starts, so ``port=0`` pi
 and ``url`` is known immediately; startup takes a few tens of milliseconds for small seeds.
 
 ``seed`` is the size of the generated data set (the number of clients; other objects scale with
-it) and ``rng_seed`` seeds every random choice (data, credentials, faults), so the same pair gives
+it), unless ``size`` names a data set of exact counts (``"business"``, see ``sizes.py``; ``scale``
+shrinks it) and ``rng_seed`` seeds every random choice (data, credentials, faults), so the same pair gives
 the same sandbox. ``now`` (optional) sets the clock before seeding, making timestamps reproducible.
 """
 
@@ -31,6 +32,7 @@ from .connection import DroppableH11Protocol
 from .oauth import AppCredentials
 from .runtime import Sandbox, Settings
 from .seed import build_store, credentials
+from .sizes import size_named
 from .store import Store
 
 HOST = "127.0.0.1"
@@ -45,9 +47,10 @@ class SandboxServer:
                  requests_per_minute: int | None = None, second_business: bool = False,
                  state_file: str | Path | None = None, rng_seed: int = 1, now: datetime | None = None,
                  save_interval: float = 5.0, variants: dict[str, str] | None = None,
-                 redirect_uri: str | None = None) -> None:
+                 size: str | None = None, scale: float = 1.0, redirect_uri: str | None = None) -> None:
         self.clock = Clock(now)
         self._seed = seed
+        self._size = size_named(size, scale) if size else None
         self._rng_seed = rng_seed
         self._second_business = second_business
         self._state_file = Path(state_file) if state_file else None
@@ -68,7 +71,7 @@ class SandboxServer:
         self.port = 0
 
     def _fresh_store(self) -> Store:
-        return build_store(self._seed, self._rng_seed, self.clock.now(), self._second_business)
+        return build_store(self._seed, self._rng_seed, self.clock.now(), self._second_business, self._size)
 
     def _load_or_seed(self) -> Store:
         if self._state_file is not None:
@@ -267,7 +270,8 @@ def describe(server: SandboxServer) -> str:
 
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
                 token_ttl: int = 43200, requests_per_minute: int | None = None,
-                variants: dict[str, str] | None = None, redirect_uri: str = CLI_REDIRECT_URI) -> None:
+                variants: dict[str, str] | None = None, size: str | None = None, scale: float = 1.0,
+                redirect_uri: str = CLI_REDIRECT_URI) -> None:
     """Serve until SIGINT/SIGTERM, then save the state file (if any) and return."""
     if host != HOST:
         raise ValueError("the FreshBooks sandbox only listens on 127.0.0.1")
@@ -281,7 +285,8 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     previous = {sig: signal.signal(sig, request_stop) for sig in signals}
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
-                           state_file=state_file, variants=variants, redirect_uri=redirect_uri) as server:
+                           state_file=state_file, variants=variants, size=size, scale=scale,
+                           redirect_uri=redirect_uri) as server:
             print(describe(server), flush=True)
             stop.wait()
     finally:

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.freshbooks.sandbox import SandboxServer
 from connectors.freshbooks.webhooks import sign
@@ -60,6 +62,21 @@ def _signed_update(r: Running, client_id: str) -> tuple[bytes, dict[str, str]]:
                   "Content-Type": "application/x-www-form-urlencoded"}
 
 
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _lag(exposition: str, connector: str) -> tuple[float, float]:
+    """(count, sum) of the event-to-write lag histogram for ``connector`` in a /metrics text."""
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name == "syncengine_event_to_write_lag_seconds":
+            for sample in family.samples:
+                if sample.labels.get("connector") == connector and sample.name.endswith(("_count", "_sum")):
+                    found[sample.name.rsplit("_", 1)[1]] = sample.value
+    return found.get("count", 0.0), found.get("sum", 0.0)
+
+
 def test_with_workers_the_daemon_queues_one_job_per_record_and_a_worker_applies_it(
         tmp_path: Path, sb: SandboxServer, database: str) -> None:
     config = write_config(tmp_path, sb, free_port(), ledger_url=database)
@@ -88,8 +105,11 @@ def test_with_workers_the_daemon_queues_one_job_per_record_and_a_worker_applies_
         jobs = _query(r, "SELECT task_name, status, queueing_lock, args FROM procrastinate_jobs")
         assert [(j.task_name, j.status, j.queueing_lock) for j in jobs] == [
             ("syncengine.keyed_sync", "todo", f"keyed:books-sheet:books:clients:{client_id}")]
+        arrived_at = jobs[0].args.pop("arrived_at")  # when the first event naming the record was stored
         assert jobs[0].args == {"pipeline": "books-sheet", "connector": "books", "object": "clients",
                                 "keys": [client_id]}
+        first_stored = _query(r, "SELECT min(received_at) AS at FROM webhook_events WHERE source = 'books'")[0].at
+        assert abs(arrived_at - _utc(first_stored).timestamp()) < 5, (arrived_at, first_stored)
         health = r.http.get(f"{r.url}/healthz")
         assert (health.status_code, health.json()) == (200, {"ok": True, "queue": "procrastinate", "ledger": True,
                                                              "jobs": True, "worker": True})
@@ -98,8 +118,10 @@ def test_with_workers_the_daemon_queues_one_job_per_record_and_a_worker_applies_
         worker_started = datetime.now(UTC)
         log_path = tmp_path / "worker.log"
         with log_path.open("wb") as log:
+            metrics_port = free_port()
             worker = subprocess.Popen([sys.executable, "-m", "syncengine", "--log-level", "info", "worker",
-                                       "-c", str(config)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                                       "-c", str(config), "--metrics-port", str(metrics_port)],
+                                      cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             try:
                 def applied() -> bool:
                     assert worker.poll() is None, log_path.read_text(errors="replace")
@@ -109,6 +131,11 @@ def test_with_workers_the_daemon_queues_one_job_per_record_and_a_worker_applies_
                 wait_until(lambda: [j.status for j in _query(
                     r, "SELECT status FROM procrastinate_jobs WHERE task_name = 'syncengine.keyed_sync'")]
                     == ["succeeded"], timeout=30, what="the job succeeded")
+                # the worker, where the write happened, observed the lag once for the one record,
+                # from the event's arrival: at least as long as the event waited for the worker to start
+                lag = _lag(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", trust_env=False).text, "books")
+                assert lag[0] == 1, lag
+                assert lag[1] >= worker_started.timestamp() - arrived_at > 0, (lag, arrived_at)
                 worker.send_signal(signal.SIGTERM)
                 assert worker.wait(timeout=60) == 0, log_path.read_text(errors="replace")
             finally:

@@ -201,11 +201,14 @@ def test_read_only_objects(sandbox: Any, fb: FreshBooksConnector) -> None:
     assert account.fields["business_uuid"] == sandbox.business_uuid
     accounts = pull("accounts")
     assert accounts and all(r.key for r in accounts)
-    (sheet,) = pull("balance_sheet")
-    assert sheet.key.endswith(":USD")
-    assert isinstance(sheet.fields["assets_total"], Money)
-    (flow,) = pull("cash_flow")
-    assert isinstance(flow.fields["summary"]["net_cash_change"], Money)
+    # one report per currency in use: the base currency (USD) and every client's
+    in_use = {str(c.fields["currency_code"]) for c in pull("clients")} | {"USD"}
+    sheets = pull("balance_sheet")
+    assert sorted(s.key.rpartition(":")[2] for s in sheets) == sorted(in_use)
+    assert all(s.fields["assets_total"].currency == s.key.rpartition(":")[2] for s in sheets)
+    flows = pull("cash_flow")
+    assert sorted(f.key.rpartition(":")[2] for f in flows) == sorted(in_use)
+    assert all(isinstance(f.fields["summary"]["net_cash_change"], Money) for f in flows)
     assert not fb.objects()["cash_flow"].can(Capability.CREATE)
 
 

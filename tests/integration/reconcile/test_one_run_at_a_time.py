@@ -38,7 +38,7 @@ def _sync(config: Path) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_two_syncs_at_once_one_runs_the_other_exits_2_and_the_data_is_right(tmp_path: Path) -> None:
-    csv_store = CsvStore(tmp_path / "clients.csv")
+    csv_store = CsvStore(tmp_path / "clients.csv", lock_timeout=120)  # held by the test up to 30 s
     sql_store = SqlStore(f"sqlite:///{tmp_path / 'clients.db'}")
     world = World(tmp_path, f"sqlite:///{tmp_path / 'ledger.db'}", csv_store, sql_store)
     try:

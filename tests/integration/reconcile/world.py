@@ -71,15 +71,17 @@ class Store:
 class CsvStore(Store):
     kind = "csv"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout: float | None = None) -> None:
         self.path = path
+        self.lock_timeout = lock_timeout
 
     def options(self) -> str:
+        wait = f"\n        lock_timeout: {self.lock_timeout}" if self.lock_timeout is not None else ""
         return f"""\
     type: csvfile
     objects:
       clients:
-        path: {self.path}
+        path: {self.path}{wait}
         key: id
         updated_at: updated_at
         archive_column: archived

@@ -99,6 +99,38 @@ def test_invoice_draft_with_lines_edited_then_finalized_then_voided(stripe: Stri
     assert stripe.get("invoices", [invoice.key])[0].fields["status"] == "void"
 
 
+def test_an_invoice_create_cut_between_its_lines_is_finished_when_replayed(sb: Any) -> None:
+    """kill -9 between a create's requests (found by tests/e2e/test_freshbooks_stripe_at_size.py:
+    a Stripe invoice left with 1 line of 3 for good): the invoice and its first line exist, made
+    with the create's own keys; the next process finds the invoice by its back-reference and must
+    add the two missing lines and finalize it, not take the half-made draft as done."""
+    first = _connector(sb)
+    customer = first.create("customers", {"name": "Ada"}, "c-1")
+    first.close()
+    lines = [{"description": f"Work {n}", "quantity": n, "unit_amount": usd("10.00")} for n in (1, 2, 3)]
+    headers = {"Authorization": f"Bearer {sb.api_key}"}
+    made = httpx.post(f"{sb.url}/v1/invoices", headers={**headers, "Idempotency-Key": "i-9/invoice"},
+                      data={"customer": customer.key, "currency": "usd", "auto_advance": "false",
+                            "pending_invoice_items_behavior": "exclude", f"metadata[{REF_KEY}]": "i-9"}).json()
+    httpx.post(f"{sb.url}/v1/invoiceitems", headers={**headers, "Idempotency-Key": "i-9/line-0"},
+               data={"invoice": made["id"], "customer": customer.key, "currency": "usd",
+                     "description": "Work 1", "quantity": "1", "unit_amount_decimal": "1000"}).raise_for_status()
+
+    second = _connector(sb)  # a new process: it learns the back-reference from its pull
+    try:
+        assert made["id"] in everything(second, "invoices")
+        done = second.create("invoices", {"customer": customer.key, "currency": "USD", "status": "open",
+                                          "lines": lines}, "i-9")
+    finally:
+        second.close()
+    assert done.key == made["id"]
+    assert [(ln["description"], ln["quantity"]) for ln in done.fields["lines"]] == [
+        ("Work 1", 1), ("Work 2", 2), ("Work 3", 3)]
+    assert done.fields["status"] == "open" and done.fields["total"] == usd("60.00")
+    listed = httpx.get(f"{sb.url}/v1/invoices", headers=headers).json()["data"]
+    assert [i["id"] for i in listed] == [made["id"]]  # finished, not made again
+
+
 def test_a_refund_reduces_the_invoice_payment_seen_through_events(sb: Any, stripe: StripeConnector) -> None:
     customer = stripe.create("customers", {"name": "Payer"}, "c-1")
     invoice = stripe.create("invoices", {"customer": customer.key, "currency": "EUR", "status": "open",

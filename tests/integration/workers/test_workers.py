@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from syncengine.config import load_config
 from syncengine.workers.queue import JobQueue
@@ -127,9 +128,92 @@ def test_a_burst_of_keyed_syncs_on_one_record_is_one_job_and_the_record_arrives(
         cluster.start_worker("--concurrency", "1")
         cluster.wait_for("both records written on the right", lambda: set(right.rows()) == {"r1", "r2"})
         cluster.wait_for("jobs finished", lambda: all(
-            j.status == "succeeded" for j in cluster.query("SELECT status FROM procrastinate_jobs")))
+            j.status in ("succeeded", "cancelled") for j in cluster.query(
+                "SELECT status FROM procrastinate_jobs WHERE task_name = 'syncengine.keyed_sync'")))
         assert _shape(right.rows()) == _shape({"r1": row(1), "r2": row(2)})
-        assert [r.mode for r in cluster.runs("gamma")] == ["keyed", "keyed"]  # one run per record, no more
+        # the job for r1 took r2's waiting job into its run (syncengine/workers/batch.py): one run
+        assert [r.mode for r in cluster.runs("gamma")] == ["keyed"]
+        jobs = cluster.query("SELECT status FROM procrastinate_jobs WHERE task_name = 'syncengine.keyed_sync' "
+                             "ORDER BY id")
+        assert [j.status for j in jobs] == ["succeeded", "cancelled"]
         assert cluster.stop_all() == [0]
+    finally:
+        cluster.close()
+
+
+def test_a_keyed_sync_behind_the_pipeline_lock_starts_when_the_lock_frees_not_at_the_next_poll(
+        tmp_path: Path, database: str) -> None:
+    # An idle worker polls only every 300 s: the second job, refused while the first held the
+    # pipeline's lock, must be announced when that lock frees (syncengine/workers/wake.py).
+    # No other job may come in meanwhile (its insert would wake the worker): no stalled check.
+    quiet = '  poll_seconds: 300\n  stalled_check: "0 0 1 1 *"\n  concurrency: 2\n'
+    cluster = Cluster(tmp_path, database, {"delta": None}, quiet)
+    try:
+        left, right = cluster.stores["delta"]
+        left.insert(row(1))
+        left.insert(row(2))
+        settings = worker_settings(load_config(cluster.config))
+        from syncengine.workers.service import ensure_schema
+
+        ensure_schema(settings, database)
+        with JobQueue(settings) as queue:
+            # a whole run of the pipeline waits behind a keyed sync (keyed jobs go first; a keyed
+            # job takes only keyed jobs into its run)
+            keyed = queue.enqueue_keyed_sync("delta", "delta_left", "clients", ["r1"])
+            full = queue.enqueue_pipeline("delta")
+        assert None not in keyed and full is not None
+        cluster.start_worker("--concurrency", "2")  # takes the keyed job, finds the run locked, goes idle
+        cluster.wait_for("both records on the right", lambda: set(right.rows()) == {"r1", "r2"}, timeout=60)
+        assert _shape(right.rows()) == _shape({"r1": row(1), "r2": row(2)})
+        runs = cluster.runs("delta")
+        assert [r.mode for r in runs] == ["keyed", "incremental"], runs
+        assert _utc(runs[0].finished_at) <= _utc(runs[1].started_at)  # one after the other, under the lock
+        assert cluster.stop_all() == [0]
+    finally:
+        cluster.close()
+
+
+def test_a_keyed_sync_takes_the_waiting_ones_into_its_run_and_a_kill_9_mid_batch_loses_none(
+        tmp_path: Path, database: str) -> None:
+    cluster = Cluster(tmp_path, database, {"eps": None}, FAST)
+    try:
+        expected = _shape(cluster.load_left("eps", 60))
+        right = cluster.stores["eps"][1]
+        settings = worker_settings(load_config(cluster.config))
+        from syncengine.workers.service import ensure_schema
+
+        ensure_schema(settings, database)
+        with JobQueue(settings) as queue:
+            ids = [queue.enqueue_keyed_sync("eps", "eps_left", "clients", [key])[0] for key in expected]
+            assert None not in ids
+            # the right side's SQLite file is locked: the batch's run cannot write, so it is caught mid-run
+            blocker = sa.create_engine(f"sqlite:///{tmp_path / 'eps_right.db'}").connect()
+            blocker.exec_driver_sql("BEGIN EXCLUSIVE")
+            victim = cluster.start_worker("--concurrency", "1")
+
+            def taken() -> bool:
+                rows = cluster.query("SELECT count(*) AS n FROM procrastinate_jobs WHERE status = 'todo' "
+                                     "AND task_name = 'syncengine.keyed_sync' AND queueing_lock IS NULL")
+                return bool(rows[0].n == len(ids) - 1)
+
+            cluster.wait_for("the first job to take the 59 others into its run", taken)
+            # an event from now on is a new job: the taken ones no longer absorb it
+            assert queue.enqueue_keyed_sync("eps", "eps_left", "clients", ["r7"])[0] is not None
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+            blocker.rollback()
+            blocker.close()
+            assert right.rows() == {}
+            cluster.start_worker("--concurrency", "1")  # retries the killed job; the taken ones ran nowhere yet
+            cluster.wait_for("all 60 records on the right", lambda: _shape(right.rows()) == expected, timeout=60)
+            cluster.wait_for("every keyed job ended", lambda: not cluster.query(
+                "SELECT id FROM procrastinate_jobs WHERE task_name = 'syncengine.keyed_sync' "
+                "AND status IN ('todo', 'doing')"))
+        assert cluster.stop_all()[-1] == 0
+        all_rows = right.all_rows()
+        assert len(all_rows) == 60 and len({r["id"] for r in all_rows}) == 60  # no duplicates
+        statuses = cluster.query("SELECT status, count(*) AS n FROM procrastinate_jobs "
+                                 "WHERE task_name = 'syncengine.keyed_sync' GROUP BY status")
+        assert sum(s.n for s in statuses) == 61 and {s.status for s in statuses} <= {"succeeded", "cancelled"}
     finally:
         cluster.close()

@@ -1,0 +1,125 @@
+"""Issue 7, point 10, the cases met while a run works: a CSV file another process keeps locked, a
+full disk under the ledger, a corrupt ledger, a read-only CSV file. Each through the installed
+``syncengine`` command: exit code 2, one line naming the file and what to do, nothing lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_bad_input_lines import run
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def synced(tmp_path: Path) -> Path:
+    """The starter (CSV <-> SQLite), synced once."""
+    assert run(tmp_path, "init", ".").returncode == 0
+    first = run(tmp_path, "sync")
+    assert first.returncode == 0, first.stdout + first.stderr
+    return tmp_path
+
+
+def _rename_in_sql(folder: Path, key: str, organization: str) -> None:
+    with sqlite3.connect(folder / "clients.db") as db:
+        db.execute("UPDATE clients SET organization = ?, updated_at = '2030-01-01 00:00:00' WHERE id = ?",
+                   (organization, key))
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from connectors.csvfile.locking import write_lock
+with write_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(30)
+"""
+
+
+def test_a_csv_file_locked_past_lock_timeout(synced: Path) -> None:
+    config = synced / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "        path: clients.csv", "        path: clients.csv\n        lock_timeout: 1", 1), encoding="utf-8")
+    _rename_in_sql(synced, "c1", "Renamed in SQL")
+    before = (synced / "clients.csv").read_bytes()
+    with subprocess.Popen([sys.executable, "-c", HOLD, str(synced / "clients.csv")],
+                          stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            done = run(synced, "sync")
+        finally:
+            holder.kill()
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = _lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert "clients.csv is locked" in lines[0] and f"pid {holder.pid}" in lines[0], lines[0]
+    assert "for more than 1 s" in lines[0] and "lock_timeout" in lines[0] and "sync again" in lines[0]
+    assert (synced / "clients.csv").read_bytes() == before
+
+    again = run(synced, "sync")  # the lock released: the change waited and now lands
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Renamed in SQL" in (synced / "clients.csv").read_text(encoding="utf-8")
+
+
+def _run_with_file_size_limit(cwd: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command with no file allowed past ``limit`` bytes: a full disk, as SQLite meets it
+    (a write the OS refuses: "disk I/O error"); SIGXFSZ ignored so the write fails instead."""
+    import os
+    import resource
+    import signal
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCENGINE_")}
+    env["SYNCENGINE_SECRET_KEY_FILE"] = str(cwd / "secret.key")
+    return subprocess.run([str(Path(sys.executable).parent / "syncengine"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, preexec_fn=limited)
+
+
+def _integrity(ledger: Path) -> str:
+    with sqlite3.connect(ledger) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def test_a_full_disk_when_the_ledger_is_created(tmp_path: Path) -> None:
+    assert run(tmp_path, "init", ".").returncode == 0
+    done = _run_with_file_size_limit(tmp_path, 20_000, "sync")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = _lines(done.stderr)
+    assert len(lines) == 1 and "syncengine.db: cannot be created (disk I/O error)" in lines[0], done.stderr
+    assert "disk full" in lines[0] and "free some space" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clients.csv", "clients.mapping.yaml", "config.yaml"]
+
+
+def test_a_full_disk_under_the_ledger_stops_the_run_with_one_line_and_loses_nothing(synced: Path) -> None:
+    with (synced / "clients.csv").open("a", encoding="utf-8") as f:
+        for i in range(4, 3000):
+            f.write(f"c{i},u{i}@example.com,F{i},L{i},Org {i},USD,{i}.00,2026-11-03T14:15:00+00:00\n")
+    ledger = synced / "syncengine.db"
+    size = ledger.stat().st_size
+    # Too small for SQLite's shared-memory file: the ledger cannot even be opened.
+    opening = _run_with_file_size_limit(synced, 4096, "sync")
+    assert opening.returncode == 2, opening.stdout + opening.stderr
+    assert len(_lines(opening.stderr)) == 1 and "cannot be written (disk I/O error)" in opening.stderr
+    # Room for the first few writes only: the run stops in its middle.
+    middle = _run_with_file_size_limit(synced, size + 8192, "sync")
+    assert middle.returncode == 2, middle.stdout + middle.stderr
+    lines = _lines(middle.stderr)
+    assert len(lines) == 1, middle.stderr
+    assert f"ledger file {ledger}: cannot be written (disk I/O error)" in lines[0] and "free some space" in lines[0]
+    assert "Traceback" not in middle.stderr and _integrity(ledger) == "ok"
+
+    again = run(synced, "sync")  # room again: the run carries on, nothing lost, nothing twice
+    assert again.returncode == 0, again.stdout + again.stderr
+    with sqlite3.connect(synced / "clients.db") as db:
+        assert db.execute("SELECT count(*), count(DISTINCT id) FROM clients").fetchone() == (2999, 2999)
+    assert run(synced, "sync").stdout.count("0 writes") == 1
