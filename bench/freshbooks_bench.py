@@ -142,6 +142,7 @@ def _sync(env: dict[str, str], label: str, profile: Path | None = None) -> dict[
         spy.wait(timeout=60)
     code = os.waitstatus_to_exitcode(status)
     result: dict[str, Any] = {"label": label, "wall_s": round(time.perf_counter() - started, 1),
+                              "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                               "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit_code": code}
     if code != 0:
         result["output_tail"] = output[-3000:]
@@ -328,7 +329,8 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
 
 
 def _print(phase: dict[str, Any]) -> None:
-    print(f"    {phase['wall_s']} s (floor {phase['rate_floor_s']} s), {phase['peak_rss_mb']} MB, "
+    print(f"    {phase['wall_s']} s, CPU {phase['cpu_s']} s (floor {phase['rate_floor_s']} s), "
+          f"{phase['peak_rss_mb']} MB, "
           f"{phase['calls']['total']} calls (minimum {phase['minimum_pages']}), "
           f"{phase['calls']['rate_limited']} x 429, exit {phase['exit_code']}", flush=True)
 
@@ -344,11 +346,12 @@ def _write(report: dict[str, Any]) -> None:
              f"{report['rate_per_minute']:g}/min; sandbox latency {report['latency_ms']} ms; "
              f"load average {', '.join(f'{x:.2f}' for x in report['load_average'])} "
              f"({report['machine']['cpus']} CPUs).", "",
-             "| phase | wall (s) | rate floor (s) | wall / floor | API calls | minimum pages | calls / minimum "
-             "| 429s | peak RSS (MB) | exit |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| phase | wall (s) | CPU (s) | rate floor (s) | wall / floor | API calls | minimum pages "
+             "| calls / minimum | 429s | peak RSS (MB) | exit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in report["phases"]:
         ratio = f"{p['wall_s'] / p['rate_floor_s']:.2f}" if p["rate_floor_s"] else "-"
-        lines.append(f"| {p['label']} | {p['wall_s']} | {p['rate_floor_s']} | {ratio} | {p['calls']['total']} "
+        lines.append(f"| {p['label']} | {p['wall_s']} | {p['cpu_s']} | {p['rate_floor_s']} | {ratio} "
+                     f"| {p['calls']['total']} "
                      f"| {p['minimum_pages']} | {p['calls']['total'] / p['minimum_pages']:.2f} "
                      f"| {p['calls']['rate_limited']} | {p['peak_rss_mb']} | {p['exit_code']} |")
     for p in report["phases"]:
