@@ -125,17 +125,26 @@ def _authorize(env: dict[str, str], port: int) -> None:
         raise SystemExit(f"syncengine auth freshbooks failed:\n{rest}")
 
 
-def _sync(env: dict[str, str], label: str) -> dict[str, Any]:
-    """One `syncengine sync` child: wall time and peak RSS from wait4's rusage."""
+def _sync(env: dict[str, str], label: str, profile: Path | None = None) -> dict[str, Any]:
+    """One `syncengine sync` child: wall time and peak RSS from wait4's rusage; with ``profile``,
+    py-spy samples it from outside (collapsed stacks in that file)."""
     print(f"  {label} ...", flush=True)
     started = time.perf_counter()
     proc = subprocess.Popen([_syncengine(), "--log-level", "error", "sync", "-c", str(CONFIG)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    spy = None
+    if profile is not None:
+        spy = subprocess.Popen([shutil.which("py-spy", path=os.path.dirname(sys.executable)) or "py-spy",
+                                "record", "-p", str(proc.pid), "-r", "50", "-f", "raw", "-o", str(profile)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
+    if spy is not None:
+        spy.wait(timeout=60)
     code = os.waitstatus_to_exitcode(status)
     result: dict[str, Any] = {"label": label, "wall_s": round(time.perf_counter() - started, 1),
+                              "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                               "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit_code": code}
     if code != 0:
         result["output_tail"] = output[-3000:]
@@ -217,6 +226,10 @@ def _phase(result: dict[str, Any], calls: dict[str, Any], needed: dict[str, int]
             "wall_over_floor": round(result["wall_s"] / floor - 1, 3) if floor else None}
 
 
+def _profile(args: argparse.Namespace, phase: str) -> Path | None:
+    return WORK / f"profile-{phase}.txt" if args.profile else None
+
+
 def _with_delete_listings(phase: dict[str, Any], ready: dict[str, Any]) -> dict[str, Any]:
     """An incremental pull must also ask for deletes: a ``search[vis_state]=1`` page per accounting
     object, and projects' id listing (their API lists no deletes at all)."""
@@ -234,6 +247,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=600, help="client requests per minute (default 600)")
     parser.add_argument("--rng-seed", type=int, default=1)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every sandbox answer (default 0)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample each sync with py-spy (pip install py-spy) into bench/work-freshbooks/")
     args, rest = parser.parse_known_args()
     if rest[:1] == ["serve"]:
         serve(int(rest[1]), args.scale, args.rng_seed)
@@ -277,7 +292,7 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
             api.post("/_sandbox/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
         phases = []
         before = _stats(api)
-        first = _sync(env, "first sync into an empty SQLite database")
+        first = _sync(env, "first sync into an empty SQLite database", _profile(args, "first"))
         phases.append(_phase(first, _calls(before, _stats(api)), minimum_pages(ready["counts"]), args.rate))
         _print(phases[-1])
         if first["exit_code"] != 0:
@@ -286,7 +301,7 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
         quiet["taxes"] = max(1, math.ceil(ready["counts"]["taxes"] / PAGE))
         quiet["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
         before = _stats(api)
-        second = _sync(env, "second sync, nothing changed")
+        second = _sync(env, "second sync, nothing changed", _profile(args, "second"))
         phases.append(_with_delete_listings(_phase(second, _calls(before, _stats(api)), quiet, args.rate), ready))
         _print(phases[-1])
 
@@ -299,13 +314,15 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
         needed["taxes"] = max(1, math.ceil(ready["counts"]["taxes"] / PAGE))
         needed["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
         before = _stats(api)
-        incremental = _sync(env, f"incremental sync after {sum(changed.values())} edits in FreshBooks")
+        incremental = _sync(env, f"incremental sync after {sum(changed.values())} edits in FreshBooks",
+                            _profile(args, "incremental"))
         phase = _with_delete_listings(_phase(incremental, _calls(before, _stats(api)), needed, args.rate), ready)
         phase["edits"] = changed
         phases.append(phase)
         _print(phases[-1])
     return {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"), "scale": args.scale,
-            "rate_per_minute": args.rate, "latency_ms": args.latency_ms, "records": ready["counts"],
+            "rate_per_minute": args.rate, "latency_ms": args.latency_ms, "profiled": args.profile,
+            "records": ready["counts"],
             "seed_seconds": ready["seed_seconds"],
             "sandbox_ready_seconds": ready_seconds, "sandbox_rss_mb": ready["rss_mb"],
             "load_average": os.getloadavg(),
@@ -314,7 +331,8 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
 
 
 def _print(phase: dict[str, Any]) -> None:
-    print(f"    {phase['wall_s']} s (floor {phase['rate_floor_s']} s), {phase['peak_rss_mb']} MB, "
+    print(f"    {phase['wall_s']} s, CPU {phase['cpu_s']} s (floor {phase['rate_floor_s']} s), "
+          f"{phase['peak_rss_mb']} MB, "
           f"{phase['calls']['total']} calls (minimum {phase['minimum_pages']}), "
           f"{phase['calls']['rate_limited']} x 429, exit {phase['exit_code']}", flush=True)
 
@@ -323,17 +341,19 @@ def _write(report: dict[str, Any]) -> None:
     stamp = report["when"]
     (RESULTS / "freshbooks-latest.json").write_text(json.dumps(report, indent=2) + "\n")
     total = sum(report["records"].values())
-    lines = [f"# FreshBooks -> SQLite at {report['scale']:g} x business size ({stamp})", "",
+    profiled = " (profiled with py-spy)" if report.get("profiled") else ""
+    lines = [f"# FreshBooks -> SQLite at {report['scale']:g} x business size ({stamp}){profiled}", "",
              f"{total:,} records ({', '.join(f'{v:,} {k}' for k, v in report['records'].items())}); "
              f"sandbox seeded in {report['seed_seconds']} s ({report['sandbox_rss_mb']} MB); client rate "
              f"{report['rate_per_minute']:g}/min; sandbox latency {report['latency_ms']} ms; "
              f"load average {', '.join(f'{x:.2f}' for x in report['load_average'])} "
              f"({report['machine']['cpus']} CPUs).", "",
-             "| phase | wall (s) | rate floor (s) | wall / floor | API calls | minimum pages | calls / minimum "
-             "| 429s | peak RSS (MB) | exit |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| phase | wall (s) | CPU (s) | rate floor (s) | wall / floor | API calls | minimum pages "
+             "| calls / minimum | 429s | peak RSS (MB) | exit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in report["phases"]:
         ratio = f"{p['wall_s'] / p['rate_floor_s']:.2f}" if p["rate_floor_s"] else "-"
-        lines.append(f"| {p['label']} | {p['wall_s']} | {p['rate_floor_s']} | {ratio} | {p['calls']['total']} "
+        lines.append(f"| {p['label']} | {p['wall_s']} | {p['cpu_s']} | {p['rate_floor_s']} | {ratio} "
+                     f"| {p['calls']['total']} "
                      f"| {p['minimum_pages']} | {p['calls']['total'] / p['minimum_pages']:.2f} "
                      f"| {p['calls']['rate_limited']} | {p['peak_rss_mb']} | {p['exit_code']} |")
     for p in report["phases"]:

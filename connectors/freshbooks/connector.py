@@ -16,11 +16,9 @@ the change filters, the two delete passes and the write rules:
 
 from __future__ import annotations
 
-import contextvars
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any
@@ -32,6 +30,7 @@ from connectors.freshbooks.currency import AmountError
 from connectors.freshbooks.discovery import Business, choose_business
 from connectors.freshbooks.errors import parse_error
 from connectors.freshbooks.idset import IdSet
+from connectors.freshbooks.readahead import ReadAhead
 from connectors.freshbooks.scopes import MissingScopeError, needed_scope, scope_named
 from connectors.freshbooks.specs import RESOURCES, Resource
 from connectors.freshbooks.wire import EASTERN, decode_fields, encode_fields, loads
@@ -71,6 +70,12 @@ REAUTHORIZE = "run `syncengine auth freshbooks` to authorize again"
 #: ``updated_since`` look-back for project-like objects (clock skew, same-second writes).
 UPDATED_SINCE_OVERLAP = timedelta(minutes=10)
 
+#: pages a listing reads ahead of the engine (100 records each; see readahead.py).
+READ_AHEAD_PAGES = 10
+#: records handed to the engine per page of changes: it commits once per page, and FreshBooks'
+#: 100-record pages would make it pay that (a ledger and a database transaction) 1,400 times
+#: for a business's data.
+RECORDS_PER_BATCH = 1000
 #: the id-only listing of objects whose deletes are not listed: FreshBooks' largest page.
 ID_PAGE_SIZE = 100
 #: candidates for a delete by absence confirmed (read by id, a 404 is a delete) per pull.
@@ -123,11 +128,13 @@ class FreshBooksConnector(BaseConnector):
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        records_per_batch: int = RECORDS_PER_BATCH,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.business_id = int(business_id) if business_id is not None else None
         self.page_size = max(1, min(int(page_size), 100))  # FreshBooks caps per_page at 100 silently
+        self.records_per_batch = max(1, records_per_batch)
         #: reports in this currency only; None: one per currency the business uses (see report_currencies)
         self.report_currency = report_currency.upper() if report_currency else None
         self.report_start = date.fromisoformat(report_start) if isinstance(report_start, str) else report_start
@@ -291,32 +298,24 @@ class FreshBooksConnector(BaseConnector):
         return [(name, "true") for name in res.includes]
 
     def _list_pages(self, res: Resource, params: list[tuple[str, str]]) -> Iterator[list[Mapping[str, Any]]]:
-        """Raw records, one list per API page. The next page is requested while the caller works
-        on this one (one request ahead, on a helper thread, in the caller's logging context): a
-        serial pull pays the round trip and the rate limiter's wait on top of the engine's work
-        for every page (bench/freshbooks_bench.py). Its error surfaces where that page is taken."""
+        """Raw records, one list per API page; after the first, pages are read ahead on a helper
+        thread (:mod:`.readahead`) while the caller works on the ones before."""
 
-        def fetch(page: int) -> tuple[list[Mapping[str, Any]], int]:
+        def fetch(page: int) -> tuple[list[Mapping[str, Any]], bool]:
             query = [*params, *self._includes(res), ("page", str(page)), ("per_page", str(self.page_size))]
-            return self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
+            rows, pages = self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
+            return rows, page < pages and bool(rows)
 
-        rows, pages = fetch(1)
-        if pages <= 1 or not rows:
+        rows, more = fetch(1)
+        if not more:
             yield rows
             return
-        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"freshbooks-{res.name}-pages")
+        rest = ReadAhead(fetch, 2, READ_AHEAD_PAGES, f"freshbooks-{res.name}-pages")
         try:
-            page = 1
-            while True:
-                upcoming = ahead.submit(contextvars.copy_context().run, fetch, page + 1) if (
-                    page < pages and rows) else None
-                yield rows
-                if upcoming is None:
-                    return
-                page += 1
-                rows, pages = upcoming.result()
+            yield rows
+            yield from rest
         finally:
-            ahead.shutdown(wait=False, cancel_futures=True)  # a closed pull leaves at most one GET running
+            rest.close()
 
     def _unwrap_list(self, res: Resource, body: Any) -> tuple[list[Mapping[str, Any]], int]:
         if not isinstance(body, Mapping):
@@ -423,10 +422,17 @@ class FreshBooksConnector(BaseConnector):
                     seen_mark = advance(seen_mark, records, started_at=started_at)
                     yield Page(records, cursor=cursor, full=full)
 
+        batch: list[Record] = []  # API pages joined up to records_per_batch: one engine batch
         for page in passes():
+            batch.extend(page.records)
+            if len(batch) >= self.records_per_batch:
+                if pending is not None:
+                    yield pending
+                pending, batch = Page(batch, cursor=cursor, full=full), []
+        if batch:
             if pending is not None:
                 yield pending
-            pending = page
+            pending = Page(batch, cursor=cursor, full=full)
         cursor_extra: dict[str, str] = {}
         if res.absence_too and (kept_deletes or listed_deleted):
             cursor_extra["kept"] = "1"

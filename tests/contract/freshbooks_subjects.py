@@ -56,6 +56,7 @@ def _connector(sb: SandboxServer, store: MemoryTokenStore) -> FreshBooksConnecto
         redirect_uri=sb.redirect_uri,
         store=store,
         page_size=PAGE,
+        records_per_batch=PAGE,  # a page of changes per API page: pulls span several pages
         retry=FAST_RETRY,
         clock=sb.now,
     )

@@ -51,7 +51,8 @@ def full_pull(fb: FreshBooksConnector, obj: str, between_pages: Callable[[], Non
 
 def test_access_token_expiring_mid_sync_is_refreshed(sandbox: Any) -> None:
     store = token_store(sandbox)
-    fb = connector_for(sandbox, store, page_size=5)
+    # a batch a page, so the token expires with pages still to read
+    fb = connector_for(sandbox, store, page_size=1, records_per_batch=1)
     before = dict(store.load_token("freshbooks") or {})
     expected = sandbox.state.count("clients")
     calls = 0
