@@ -215,6 +215,7 @@ def validate(
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
         _require_pipelines(cfg)
+        ledger.verify()  # the whole file read once: a damaged page is named here, not mid-sync
         # Online, the connectors first: a pipeline on a connector that failed is not checked again
         # (its one line said why).
         failed = {name for name in cfg.connectors if not _check_online(cfg, ledger, name)} if online else set()
@@ -342,7 +343,7 @@ def sync(
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
     from syncengine.ledger import PipelineBusyError
-    from syncengine.ledger.errors import LedgerStorageError
+    from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
 
     with _loaded(config) as (cfg, ledger):
         pipe, _ = _mapping(cfg, ledger, pipeline)
@@ -362,7 +363,7 @@ def sync(
             try:
                 report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
                                      progress=on_progress)
-            except (PipelineBusyError, LedgerStorageError) as exc:  # another run holds it; a full disk
+            except (PipelineBusyError, LedgerStorageError, NotALedgerError) as exc:  # busy; a full disk; corrupt
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
@@ -614,9 +615,14 @@ _register_plugin_commands()
 
 
 def main() -> None:
+    from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
         app(args=hoist_global_options(sys.argv[1:]), prog_name="syncengine")
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
+        sys.exit(EXIT_CONFIG)
+    except (LedgerStorageError, NotALedgerError) as exc:  # met by any command: a full disk, a damaged file
+        _error(exc)
         sys.exit(EXIT_CONFIG)

@@ -21,7 +21,7 @@ from syncengine.errors import (
     RateLimitedError,
     SyncEngineError,
 )
-from syncengine.ledger.errors import LedgerStorageError, PipelineBusyError
+from syncengine.ledger.errors import LedgerStorageError, NotALedgerError, PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn, StopFn, Stopped
@@ -199,14 +199,15 @@ def _run_pipeline(
             log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
                         run_id=report.run_id)
             break
-        except LedgerStorageError as exc:
-            # The ledger's disk is full (or a file-size limit is reached): its transaction was rolled
-            # back; nothing more can be recorded, so the run stops with this one line (exit 2).
+        except (LedgerStorageError, NotALedgerError) as exc:
+            # The ledger's disk is full (or a file-size limit is reached), or its file is damaged:
+            # the transaction was rolled back; nothing more is written, and the run stops with
+            # this one line (exit 2).
             report.pairs.append(sync.report)
             message = str(exc)
             report.errors.append(message)
             report.busy.append(message)
-            log.info("run stopped: the ledger cannot be written", pipeline=pipeline, pair=pair.name)
+            log.info("run stopped: the ledger cannot be used", pipeline=pipeline, pair=pair.name)
             break
         except BusyError as exc:
             # A file another process keeps locked: nothing of the batch was written; the run stops

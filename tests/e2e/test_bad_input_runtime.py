@@ -123,3 +123,39 @@ def test_a_full_disk_under_the_ledger_stops_the_run_with_one_line_and_loses_noth
     with sqlite3.connect(synced / "clients.db") as db:
         assert db.execute("SELECT count(*), count(DISTINCT id) FROM clients").fetchone() == (2999, 2999)
     assert run(synced, "sync").stdout.count("0 writes") == 1
+
+
+def _add_rows(folder: Path, count: int) -> None:
+    with (folder / "clients.csv").open("a", encoding="utf-8") as f:
+        for i in range(4, count + 1):
+            f.write(f"c{i},u{i}@example.com,F{i},L{i},Org {i},USD,{i}.00,2026-11-03T14:15:00+00:00\n")
+
+
+def test_a_corrupt_ledger_is_named_in_one_line_and_left_as_it_is(synced: Path) -> None:
+    import random
+
+    _add_rows(synced, 3000)
+    assert run(synced, "sync").returncode == 0
+    ledger = synced / "syncengine.db"
+    with sqlite3.connect(ledger) as db:  # everything in the main file, as after a clean close
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = ledger.stat().st_size
+    with ledger.open("r+b") as f:  # random bytes over the middle: the header and schema still read
+        f.seek(size // 2)
+        f.write(random.Random(7).randbytes(8192))
+    _rename_in_sql(synced, "c1", "Renamed in SQL")
+    spoiled = ledger.read_bytes()
+    data = (synced / "clients.csv").read_bytes(), (synced / "clients.db").read_bytes()
+
+    for command in ("validate", "plan"):  # these write nothing: the file stays byte for byte
+        done = run(synced, command)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        lines = _lines(done.stderr)
+        assert lines == [f"error ledger file {ledger} is corrupt (database disk image is malformed) "
+                         "(hint: restore it from a backup (`sqlite3 FILE .recover` may save some of it); "
+                         "do not start a new ledger in its place unless both sides already agree)"], done.stderr
+        assert ledger.read_bytes() == spoiled
+    done = run(synced, "sync")  # stops at the first damaged page it reads; neither side is written
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(_lines(done.stderr)) == 1 and f"ledger file {ledger} is corrupt" in done.stderr, done.stderr
+    assert ((synced / "clients.csv").read_bytes(), (synced / "clients.db").read_bytes()) == data
