@@ -49,6 +49,7 @@ from syncengine.errors import (
     TransientError,
     UnsupportedError,
     ValidationError,
+    WriteBlockedError,
 )
 from syncengine.incremental import decode_cursor, encode_cursor
 from syncengine.records import Record
@@ -653,8 +654,15 @@ class CsvConnector(BatchConnector):
 
     @contextmanager
     def _lock(self, obj: str) -> Iterator[None]:
-        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError)."""
+        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError).
+        A file whose owner may not write it is refused first (WriteBlockedError): every write
+        replaces the file, which its folder allows whatever the file's mode (and root ignores
+        modes), so the mode bits are checked rather than trusting EACCES."""
         config = self.configs[obj]
+        read_only = _read_only_problem(config.file)
+        if read_only is not None:
+            raise WriteBlockedError(f"{config.file}: {read_only.message}; nothing written", connector=self.name,
+                                    obj=obj)
         try:
             with write_lock(config.file, config.lock_timeout):
                 yield
@@ -755,6 +763,6 @@ def _read_only_problem(path: Path) -> ConfigError | None:
         return None
     if mode & stat.S_IWUSR:
         return None
-    return ConfigError(f"the file is read-only (mode {stat.S_IMODE(mode):04o}): syncengine writes to it; "
-                       f"allow it with `chmod u+w {path}`",
+    return ConfigError(f"the file is read-only (mode {stat.S_IMODE(mode):04o}) and syncengine writes to it: "
+                       f"allow it with `chmod u+w {path}`, or make the pair one-way from this file",
                        file=str(path))

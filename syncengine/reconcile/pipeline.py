@@ -14,12 +14,12 @@ import structlog
 from syncengine.connector import Connector
 from syncengine.errors import (
     AuthError,
-    BusyError,
     ConfigError,
     ConfigErrors,
     ConnectorError,
     RateLimitedError,
     SyncEngineError,
+    WriteBlockedError,
 )
 from syncengine.ledger.errors import LedgerStorageError, NotALedgerError, PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
@@ -209,14 +209,15 @@ def _run_pipeline(
             report.busy.append(message)
             log.info("run stopped: the ledger cannot be used", pipeline=pipeline, pair=pair.name)
             break
-        except BusyError as exc:
-            # A file another process keeps locked: nothing of the batch was written; the run stops
-            # here with this one line (the CLI exits 2) and the next run tries again.
+        except WriteBlockedError as exc:
+            # A file another process keeps locked, or one whose mode forbids writing: nothing of the
+            # batch was written; the run stops here with this one line (the CLI exits 2) and the
+            # next run tries again.
             report.pairs.append(sync.report)
             message = f"{pair.name}: {exc}"
             report.errors.append(message)
             report.busy.append(message)
-            log.info("run stopped: a file stayed locked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
+            log.info("run stopped: a write was blocked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.

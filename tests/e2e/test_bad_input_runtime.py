@@ -159,3 +159,21 @@ def test_a_corrupt_ledger_is_named_in_one_line_and_left_as_it_is(synced: Path) -
     assert done.returncode == 2, done.stdout + done.stderr
     assert len(_lines(done.stderr)) == 1 and f"ledger file {ledger} is corrupt" in done.stderr, done.stderr
     assert ((synced / "clients.csv").read_bytes(), (synced / "clients.db").read_bytes()) == data
+
+
+def test_a_read_only_csv_file_is_not_replaced(synced: Path) -> None:
+    sheet = synced / "clients.csv"
+    _rename_in_sql(synced, "c2", "Renamed in SQL")
+    sheet.chmod(0o444)  # the tests run as root, which may write anyway: the mode bits decide
+    before = sheet.read_bytes()
+    done = run(synced, "sync")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = _lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert "clients.csv: the file is read-only (mode 0444)" in lines[0] and "chmod u+w clients.csv" in lines[0]
+    assert sheet.read_bytes() == before and sheet.stat().st_mode & 0o777 == 0o444
+
+    sheet.chmod(0o644)
+    again = run(synced, "sync")  # allowed again: the edit that waited lands
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Renamed in SQL" in sheet.read_text(encoding="utf-8")
