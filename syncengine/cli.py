@@ -168,11 +168,22 @@ def _require_pipelines(config: Config) -> None:
         raise typer.Exit(EXIT_CONFIG)
 
 
+def _checked_mapping(config: Config, pipe: Any, ledger: Any) -> Any:
+    """The pipeline's mapping, and what every run would fail on whatever it says (a CSV file that
+    must exist and does not: the connector's ``blocking_problems``), as ConfigErrors."""
+    compiled = config.mapping(pipe, ledger)
+    blocking = [p for name in (pipe.left, pipe.right)
+                for p in getattr(config.connector(name, ledger), "blocking_problems", list)()]
+    if blocking:
+        raise ConfigErrors(blocking)
+    return compiled
+
+
 def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, Any]:
     _require_pipelines(config)
     try:
         pipe = config.pipeline(pipeline)
-        return pipe, config.mapping(pipe, ledger)
+        return pipe, _checked_mapping(config, pipe, ledger)
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
@@ -224,7 +235,7 @@ def validate(
             if {cfg.pipelines[name].left, cfg.pipelines[name].right} & failed:
                 continue
             try:
-                compiled = cfg.mapping(cfg.pipelines[name], ledger)
+                compiled = _checked_mapping(cfg, cfg.pipelines[name], ledger)
             except (ConfigError, ConfigErrors) as exc:
                 _config_errors(exc)
                 problems += 1
@@ -279,9 +290,11 @@ def _summary(report: RunReport, title: str) -> None:
             return f"←{left} →{right}" if left or right else "0"
         _row(table, pair.pair, both("created"), both("updated"), both("deleted"), both("archived"),
                       str(c.get("linked", 0)), str(c.get("conflicts", 0)), str(c.get("errors", 0)))
+    # The errors first: the table and the line after it are what a person reads last.
+    _print_errors(report.errors + [e for p in report.pairs for e in p.errors])
+    err.file.flush()
     out.print(table)
     out.print("[dim]← written on the left side, → written on the right side[/dim]")
-    _print_errors(report.errors + [e for p in report.pairs for e in p.errors])
 
 
 def _describe_diff(diff: dict[str, tuple[Any, Any]], pair: Any, side: str | None, most: int = 8) -> str:

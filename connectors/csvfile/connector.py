@@ -164,6 +164,12 @@ class CsvConnector(BatchConnector):
         the "unknown field" errors a mapping gets from a file whose header cannot be read."""
         return [p for p in map(_file_problem, self.configs.values()) if p is not None]
 
+    def blocking_problems(self) -> list[ConfigError]:
+        """Files every run would fail on whatever the mapping says: missing, with ``create: false``
+        (so nothing may start them). Checked by ``validate``, ``plan`` and ``sync`` before a run."""
+        return [p for c in self.configs.values()
+                if not c.create and not c.file.exists() and (p := _file_problem(c)) is not None]
+
     def check(self) -> str:
         """``syncengine validate --online``: every file readable (or, missing, creatable), its folder
         writable and the file too (writes replace it); ConfigErrors naming each file that is not."""
@@ -735,6 +741,9 @@ def _file_problem(config: CsvObjectConfig) -> ConfigError | None:
     path = config.file
     if not path.parent.is_dir():
         return ConfigError(f"folder {path.parent} does not exist: create it or fix the path", file=str(path))
+    if not path.exists() and not config.create:
+        return ConfigError("the file does not exist and `create: false`: create it with a header line, or set "
+                           "`create: true` (with its `columns:`) to let syncengine start it", file=str(path))
     if not path.exists():
         return ConfigError("the file does not exist: create it with a header line, or declare its `columns:` "
                            "(with `create: true`) in the connector's config", file=str(path))
