@@ -182,7 +182,7 @@ class CsvConnector(BatchConnector):
                     found.append(ConfigError(f"cannot create the file: {folder} is not a writable folder",
                                              file=str(path)))
                 continue
-            problem = _file_problem(config) or _read_only_problem(path)
+            problem = _file_problem(config) or _undecodable_at(path, config.encoding) or _read_only_problem(path)
             if problem is not None:
                 found.append(problem)
             elif not os.access(path.parent, os.W_OK | os.X_OK):
@@ -698,14 +698,14 @@ class CsvConnector(BatchConnector):
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
 
-    def _undecodable(self, obj: str, exc: UnicodeDecodeError) -> ValidationError:
+    def _undecodable(self, obj: str, exc: UnicodeDecodeError) -> ConfigError:
+        """The file is not in its encoding: the whole file is refused (no row of it can be trusted
+        to be read as written), named by the line of the first bad byte, found by reading the file
+        again as bytes (only now: the text reader's offsets are relative to its buffer)."""
         config = self.configs[obj]
-        return ValidationError(
-            f"{config.file} is not valid {config.encoding}: {exc.reason} at byte {exc.start}",
-            connector=self.name,
-            obj=obj,
-            hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
-        )
+        found = _undecodable_at(config.file, config.encoding)
+        return found or ConfigError(f"not {config.encoding} text ({exc.reason}): {_SAVE_AS.format(config.encoding)}",
+                                    file=str(config.file))
 
     def _unreadable(self, obj: str, exc: UnreadableFile) -> ValidationError:
         return ValidationError(
@@ -758,8 +758,35 @@ def _file_problem(config: CsvObjectConfig) -> ConfigError | None:
     try:  # the start only: the reader names a bad byte further on with its line
         codecs.getincrementaldecoder(config.encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        return ConfigError(f"not {config.encoding} text (byte {exc.start}): save it as "
-                           f"{config.encoding} or set `encoding:` in the connector's config", file=str(path))
+        return _undecodable_at(path, config.encoding) or ConfigError(
+            f"not {config.encoding} text (byte {exc.start}): {_SAVE_AS.format(config.encoding)}", file=str(path))
+    return None
+
+
+_SAVE_AS = "save it as {0} or set `encoding:` in the connector's config (e.g. latin-1, cp1252, utf-8-sig)"
+
+
+def _undecodable_at(path: Path, encoding: str) -> ConfigError | None:
+    """The first byte of ``path`` that ``encoding`` cannot decode, as a ConfigError naming its line;
+    None if the whole file decodes (or cannot be read: the caller says why)."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with path.open("rb") as handle:
+            offset = 0
+            for number, line in enumerate(handle, start=1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError as exc:
+                    bad = line[max(exc.start, 0):exc.end] or line[:1]
+                    return ConfigError(f"not {encoding} text (byte {bad.hex(' ')} at offset {offset + exc.start}, "
+                                       f"{exc.reason}): {_SAVE_AS.format(encoding)}", file=str(path), line=number)
+                offset += len(line)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # the file ends inside a character
+        return ConfigError(f"not {encoding} text (it ends inside a character: {exc.reason}): "
+                           f"{_SAVE_AS.format(encoding)}", file=str(path))
+    except (OSError, LookupError):
+        return None
     return None
 
 

@@ -196,8 +196,8 @@ def _run_pipeline(
             report.errors.append(message)
             report.config_errors.append(message)
             # Not the message itself: the CLI prints it and the run record keeps it (`runs show`).
-            log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
-                        run_id=report.run_id)
+            # Info, not warning: a warning would print a second line beside the CLI's one.
+            log.info("run stopped by a config error", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
         except (LedgerStorageError, NotALedgerError) as exc:
             # The ledger's disk is full (or a file-size limit is reached), or its file is damaged:

@@ -177,3 +177,19 @@ def test_a_read_only_csv_file_is_not_replaced(synced: Path) -> None:
     again = run(synced, "sync")  # allowed again: the edit that waited lands
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Renamed in SQL" in sheet.read_text(encoding="utf-8")
+
+
+def test_a_bad_byte_past_the_first_64_kb_is_named_by_its_line(synced: Path) -> None:
+    _add_rows(synced, 1200)  # about 93 KB: past the part read when the mapping is checked
+    with (synced / "clients.csv").open("ab") as f:
+        f.write(b"c9999,bad@example.com,B\xe9atrice,L,Org,USD,1.00,2026-11-03T14:15:00+00:00\n")
+    before = (synced / "clients.csv").read_bytes()
+    bad_line = before.count(b"\n")
+    for command in ("sync", "validate --online"):
+        done = run(synced, *command.split())
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        lines = _lines(done.stderr)
+        assert len(lines) == 1, (command, done.stderr)
+        assert f"clients.csv:{bad_line}: not utf-8 text (byte e9 at offset" in lines[0], lines[0]
+        assert "save it as utf-8 or set `encoding:`" in lines[0]
+    assert (synced / "clients.csv").read_bytes() == before

@@ -107,11 +107,11 @@ def test_blank_lines_are_neither_records_nor_errors_and_survive_writes(tmp_path:
 
 
 def test_a_file_in_the_wrong_encoding_is_a_typed_error(tmp_path: Path) -> None:
-    from syncengine.errors import ValidationError
+    from syncengine.errors import ConfigError
 
     path = tmp_path / "rows.csv"
     path.write_bytes(GOOD_HEADER.encode() + "1,Zoë,,,,,\n".encode("latin-1"))
-    with pytest.raises(ValidationError, match="encoding"):
+    with pytest.raises(ConfigError, match=r"rows\.csv:2: not utf-8 text .*set `encoding:`"):
         read_all(connector_for(path))
     records, _ = read_all(connector_for(path, encoding="latin-1"))
     assert records["1"]["name"] == "Zoë"
