@@ -597,7 +597,11 @@ def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., object]) -> 
                 raise typer.Exit(EXIT_CONFIG)
             try:
                 said = authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
-            except (AuthError, ConfigError) as exc:
+            except ConfigError as exc:  # placed at the connector's section when it names no file
+                spec = cfg.connectors[connector]
+                _error(exc if exc.file is not None else cfg.error(exc.message, spec.loc, exc.hint))
+                raise typer.Exit(EXIT_CONFIG) from None
+            except AuthError as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             out.print("[green]authorized[/green]: tokens stored in the ledger")
