@@ -128,3 +128,27 @@ def test_the_listener_takes_the_redirect_uri_port_and_a_different_one_is_said_at
         httpx.get(url, follow_redirects=True, timeout=30)
         rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "authorized" in rest, rest
+
+
+def test_a_redirect_port_in_use_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"
+            "connectors:\n  books:\n    type: freshbooks\n    base_url: http://127.0.0.1:9\n"
+            f"    redirect_uri: http://127.0.0.1:{port}/callback\n"
+            "pipelines: []\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHBOOKS_", "SYNCENGINE_"))}
+        env["SYNCENGINE_SECRET_KEY_FILE"] = str(tmp_path / "secret.key")
+        done = subprocess.run([sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config),
+                               "--client-id", "x", "--client-secret", "y"],
+                              capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port} for the authorization's redirect" in lines[0]
