@@ -162,13 +162,34 @@ class CsvConnector(BatchConnector):
     def problems(self) -> list[ConfigError]:
         """What is wrong with the files themselves, one line each with what to do: said instead of
         the "unknown field" errors a mapping gets from a file whose header cannot be read."""
-        return [p for p in map(_file_problem, self.configs.values()) if p is not None]
+        found = [_file_problem(c) or self._header_check(c) for c in self.configs.values()]
+        return [p for p in found if p is not None]
+
+    def _header_check(self, config: CsvObjectConfig) -> ConfigError | None:
+        """A header the key setting cannot use (no key column, a column twice); None if it can."""
+        header = self._header_on_disk(config) if config.file.exists() else None
+        if header:
+            try:
+                RowSchema.from_header(header, config)
+            except HeaderError as exc:
+                return _header_problem(config, exc)
+        return None
 
     def blocking_problems(self) -> list[ConfigError]:
         """Files every run would fail on whatever the mapping says: missing, with ``create: false``
-        (so nothing may start them). Checked by ``validate``, ``plan`` and ``sync`` before a run."""
-        return [p for c in self.configs.values()
-                if not c.create and not c.file.exists() and (p := _file_problem(c)) is not None]
+        (so nothing may start them), or a header without the key column (or with a column twice).
+        Checked by ``validate``, ``plan`` and ``sync`` before a run."""
+        found: list[ConfigError] = []
+        for config in self.configs.values():
+            if not config.create and not config.file.exists():
+                problem = _file_problem(config)
+                if problem is not None:
+                    found.append(problem)
+                continue
+            problem = self._header_check(config)
+            if problem is not None:
+                found.append(problem)
+        return found
 
     def check(self) -> str:
         """``syncengine validate --online``: every file readable (or, missing, creatable), its folder
@@ -218,14 +239,8 @@ class CsvConnector(BatchConnector):
         config = self.configs[obj]
         try:
             return RowSchema.from_header(header, config)
-        except HeaderError as exc:
-            raise ValidationError(
-                f"{config.file}: {exc}",
-                connector=self.name,
-                obj=obj,
-                field=config.key,
-                hint="fix the header line or the connector's 'key' setting",
-            ) from None
+        except HeaderError as exc:  # the file and the config disagree: no row can be read (exit 2)
+            raise _header_problem(config, exc) from None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -788,6 +803,11 @@ def _undecodable_at(path: Path, encoding: str) -> ConfigError | None:
     except (OSError, LookupError):
         return None
     return None
+
+
+def _header_problem(config: CsvObjectConfig, exc: HeaderError) -> ConfigError:
+    return ConfigError(f"{exc}: fix the header line, or the connector's `key:` setting", file=str(config.file),
+                       line=1)
 
 
 def _read_only_problem(path: Path) -> ConfigError | None:

@@ -43,6 +43,8 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
                                               (d / "clients.csv").unlink()),
                                   "clients.csv", "does not exist and `create: false`: create it with a header "
                                                  "line, or set `create: true`"),
+    "csv header without the key column": (lambda d: _sub(d / "clients.csv", "id,email", "ident,email"),
+                                          "clients.csv:1", "the key column 'id' is not in the header"),
     "csv folder missing": (lambda d: _sub(d / "config.yaml", "clients.csv", "nodir/clients.csv"),
                            "nodir/clients.csv", "folder nodir does not exist"),
     "empty config": (lambda d: (d / "config.yaml").write_text(""), "config.yaml", "no pipelines"),

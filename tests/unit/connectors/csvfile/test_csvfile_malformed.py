@@ -118,11 +118,11 @@ def test_a_file_in_the_wrong_encoding_is_a_typed_error(tmp_path: Path) -> None:
 
 
 def test_a_header_without_the_key_column_is_a_typed_error(tmp_path: Path) -> None:
-    from syncengine.errors import ValidationError
+    from syncengine.errors import ConfigError
 
     path = tmp_path / "rows.csv"
     path.write_text("name,age\nA,1\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match="key column 'id'"):
+    with pytest.raises(ConfigError, match=r"rows\.csv:1: the key column 'id' is not in the header"):
         read_all(connector_for(path))
 
 
