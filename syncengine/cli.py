@@ -168,11 +168,22 @@ def _require_pipelines(config: Config) -> None:
         raise typer.Exit(EXIT_CONFIG)
 
 
+def _checked_mapping(config: Config, pipe: Any, ledger: Any) -> Any:
+    """The pipeline's mapping, and what every run would fail on whatever it says (a CSV file that
+    must exist and does not: the connector's ``blocking_problems``), as ConfigErrors."""
+    compiled = config.mapping(pipe, ledger)
+    blocking = [p for name in (pipe.left, pipe.right)
+                for p in getattr(config.connector(name, ledger), "blocking_problems", list)()]
+    if blocking:
+        raise ConfigErrors(blocking)
+    return compiled
+
+
 def _mapping(config: Config, ledger: Any, pipeline: str | None) -> tuple[Any, Any]:
     _require_pipelines(config)
     try:
         pipe = config.pipeline(pipeline)
-        return pipe, config.mapping(pipe, ledger)
+        return pipe, _checked_mapping(config, pipe, ledger)
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
@@ -215,6 +226,7 @@ def validate(
     """Check the config and every pipeline's mapping against the connectors' objects."""
     with _loaded(config) as (cfg, ledger):
         _require_pipelines(cfg)
+        ledger.verify()  # the whole file read once: a damaged page is named here, not mid-sync
         # Online, the connectors first: a pipeline on a connector that failed is not checked again
         # (its one line said why).
         failed = {name for name in cfg.connectors if not _check_online(cfg, ledger, name)} if online else set()
@@ -223,7 +235,7 @@ def validate(
             if {cfg.pipelines[name].left, cfg.pipelines[name].right} & failed:
                 continue
             try:
-                compiled = cfg.mapping(cfg.pipelines[name], ledger)
+                compiled = _checked_mapping(cfg, cfg.pipelines[name], ledger)
             except (ConfigError, ConfigErrors) as exc:
                 _config_errors(exc)
                 problems += 1
@@ -278,9 +290,11 @@ def _summary(report: RunReport, title: str) -> None:
             return f"←{left} →{right}" if left or right else "0"
         _row(table, pair.pair, both("created"), both("updated"), both("deleted"), both("archived"),
                       str(c.get("linked", 0)), str(c.get("conflicts", 0)), str(c.get("errors", 0)))
+    # The errors first: the table and the line after it are what a person reads last.
+    _print_errors(report.errors + [e for p in report.pairs for e in p.errors])
+    err.file.flush()
     out.print(table)
     out.print("[dim]← written on the left side, → written on the right side[/dim]")
-    _print_errors(report.errors + [e for p in report.pairs for e in p.errors])
 
 
 def _describe_diff(diff: dict[str, tuple[Any, Any]], pair: Any, side: str | None, most: int = 8) -> str:
@@ -342,7 +356,7 @@ def sync(
 ) -> None:
     """Reconcile both sides of a pipeline and apply the changes."""
     from syncengine.ledger import PipelineBusyError
-    from syncengine.ledger.errors import LedgerStorageError
+    from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
 
     with _loaded(config) as (cfg, ledger):
         pipe, _ = _mapping(cfg, ledger, pipeline)
@@ -362,7 +376,7 @@ def sync(
             try:
                 report = engine.sync(pipe.name, SyncOptions(full=full, allow_mass_delete=allow_mass_delete),
                                      progress=on_progress)
-            except (PipelineBusyError, LedgerStorageError) as exc:  # another run holds it; a full disk
+            except (PipelineBusyError, LedgerStorageError, NotALedgerError) as exc:  # busy; a full disk; corrupt
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             except SyncEngineError as exc:
@@ -583,7 +597,11 @@ def _auth_command(plugin: ConnectorPlugin, authorize: Callable[..., object]) -> 
                 raise typer.Exit(EXIT_CONFIG)
             try:
                 said = authorize(dict(cfg.connectors[connector].options), ledger, **cli_options)
-            except (AuthError, ConfigError) as exc:
+            except ConfigError as exc:  # placed at the connector's section when it names no file
+                spec = cfg.connectors[connector]
+                _error(exc if exc.file is not None else cfg.error(exc.message, spec.loc, exc.hint))
+                raise typer.Exit(EXIT_CONFIG) from None
+            except AuthError as exc:
                 _error(exc)
                 raise typer.Exit(EXIT_CONFIG) from None
             out.print("[green]authorized[/green]: tokens stored in the ledger")
@@ -614,9 +632,14 @@ _register_plugin_commands()
 
 
 def main() -> None:
+    from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
         app(args=hoist_global_options(sys.argv[1:]), prog_name="syncengine")
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
+        sys.exit(EXIT_CONFIG)
+    except (LedgerStorageError, NotALedgerError) as exc:  # met by any command: a full disk, a damaged file
+        _error(exc)
         sys.exit(EXIT_CONFIG)

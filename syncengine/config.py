@@ -116,11 +116,11 @@ class Config:
         if name is None:
             if len(self.pipelines) == 1:
                 return next(iter(self.pipelines.values()))
-            raise ConfigError(
-                f"{self.path}: several pipelines ({', '.join(self.pipelines)}); name one with --pipeline"
-            )
+            raise ConfigError(f"several pipelines ({', '.join(self.pipelines)}); name one with --pipeline",
+                              file=str(self.path))
         if name not in self.pipelines:
-            raise ConfigError(f"no pipeline {name!r} in {self.path}{did_you_mean(name, self.pipelines)}")
+            raise ConfigError(f"no pipeline {name!r} in this config{did_you_mean(name, self.pipelines)}",
+                              file=str(self.path))
         return self.pipelines[name]
 
     def connector(self, name: str, token_store: TokenStore) -> Connector:
@@ -220,6 +220,10 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigErrors([ConfigError(
+            "cannot read config: no such file: `syncengine init` writes a runnable starter; or name yours with "
+            "-c/--config (or $SYNCENGINE_CONFIG)", file=str(path))]) from None
     except OSError as exc:
         raise ConfigErrors([ConfigError(f"cannot read config: {exc.strerror}", file=str(path))]) from None
     except UnicodeDecodeError as exc:

@@ -22,6 +22,7 @@ __all__ = [
     "TransientError",
     "UnsupportedError",
     "ValidationError",
+    "WriteBlockedError",
 ]
 
 
@@ -76,9 +77,14 @@ class AuthError(ConnectorError):
     """Credentials are missing, expired beyond refresh, or revoked: a person must authorize again."""
 
 
-class BusyError(ConnectorError):
-    """Another process held what a write needs (a file's lock) for longer than the wait allowed.
-    Nothing was written; the run stops there and the next run tries again."""
+class WriteBlockedError(ConnectorError):
+    """What a write needs is out of reach for every record of the run alike: a file another process
+    keeps locked (:class:`BusyError`), a file whose mode forbids writing. Nothing was written; the
+    run stops with this one error (the CLI exits 2) and its records are retried next run."""
+
+
+class BusyError(WriteBlockedError):
+    """Another process held what a write needs (a file's lock) for longer than the wait allowed."""
 
 
 class NotFoundError(ConnectorError):

@@ -49,6 +49,7 @@ from syncengine.errors import (
     TransientError,
     UnsupportedError,
     ValidationError,
+    WriteBlockedError,
 )
 from syncengine.incremental import decode_cursor, encode_cursor
 from syncengine.records import Record
@@ -161,7 +162,34 @@ class CsvConnector(BatchConnector):
     def problems(self) -> list[ConfigError]:
         """What is wrong with the files themselves, one line each with what to do: said instead of
         the "unknown field" errors a mapping gets from a file whose header cannot be read."""
-        return [p for p in map(_file_problem, self.configs.values()) if p is not None]
+        found = [_file_problem(c) or self._header_check(c) for c in self.configs.values()]
+        return [p for p in found if p is not None]
+
+    def _header_check(self, config: CsvObjectConfig) -> ConfigError | None:
+        """A header the key setting cannot use (no key column, a column twice); None if it can."""
+        header = self._header_on_disk(config) if config.file.exists() else None
+        if header:
+            try:
+                RowSchema.from_header(header, config)
+            except HeaderError as exc:
+                return _header_problem(config, exc)
+        return None
+
+    def blocking_problems(self) -> list[ConfigError]:
+        """Files every run would fail on whatever the mapping says: missing, with ``create: false``
+        (so nothing may start them), or a header without the key column (or with a column twice).
+        Checked by ``validate``, ``plan`` and ``sync`` before a run."""
+        found: list[ConfigError] = []
+        for config in self.configs.values():
+            if not config.create and not config.file.exists():
+                problem = _file_problem(config)
+                if problem is not None:
+                    found.append(problem)
+                continue
+            problem = self._header_check(config)
+            if problem is not None:
+                found.append(problem)
+        return found
 
     def check(self) -> str:
         """``syncengine validate --online``: every file readable (or, missing, creatable), its folder
@@ -175,7 +203,7 @@ class CsvConnector(BatchConnector):
                     found.append(ConfigError(f"cannot create the file: {folder} is not a writable folder",
                                              file=str(path)))
                 continue
-            problem = _file_problem(config) or _read_only_problem(path)
+            problem = _file_problem(config) or _undecodable_at(path, config.encoding) or _read_only_problem(path)
             if problem is not None:
                 found.append(problem)
             elif not os.access(path.parent, os.W_OK | os.X_OK):
@@ -211,14 +239,8 @@ class CsvConnector(BatchConnector):
         config = self.configs[obj]
         try:
             return RowSchema.from_header(header, config)
-        except HeaderError as exc:
-            raise ValidationError(
-                f"{config.file}: {exc}",
-                connector=self.name,
-                obj=obj,
-                field=config.key,
-                hint="fix the header line or the connector's 'key' setting",
-            ) from None
+        except HeaderError as exc:  # the file and the config disagree: no row can be read (exit 2)
+            raise _header_problem(config, exc) from None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -653,8 +675,15 @@ class CsvConnector(BatchConnector):
 
     @contextmanager
     def _lock(self, obj: str) -> Iterator[None]:
-        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError)."""
+        """The file's write lock, waited for at most ``lock_timeout`` seconds (then a BusyError).
+        A file whose owner may not write it is refused first (WriteBlockedError): every write
+        replaces the file, which its folder allows whatever the file's mode (and root ignores
+        modes), so the mode bits are checked rather than trusting EACCES."""
         config = self.configs[obj]
+        read_only = _read_only_problem(config.file)
+        if read_only is not None:
+            raise WriteBlockedError(f"{config.file}: {read_only.message}; nothing written", connector=self.name,
+                                    obj=obj)
         try:
             with write_lock(config.file, config.lock_timeout):
                 yield
@@ -684,14 +713,14 @@ class CsvConnector(BatchConnector):
         except OSError as exc:
             raise self._io_error(obj, exc) from exc
 
-    def _undecodable(self, obj: str, exc: UnicodeDecodeError) -> ValidationError:
+    def _undecodable(self, obj: str, exc: UnicodeDecodeError) -> ConfigError:
+        """The file is not in its encoding: the whole file is refused (no row of it can be trusted
+        to be read as written), named by the line of the first bad byte, found by reading the file
+        again as bytes (only now: the text reader's offsets are relative to its buffer)."""
         config = self.configs[obj]
-        return ValidationError(
-            f"{config.file} is not valid {config.encoding}: {exc.reason} at byte {exc.start}",
-            connector=self.name,
-            obj=obj,
-            hint="set 'encoding' for this object (e.g. latin-1, utf-8-sig)",
-        )
+        found = _undecodable_at(config.file, config.encoding)
+        return found or ConfigError(f"not {config.encoding} text ({exc.reason}): {_SAVE_AS.format(config.encoding)}",
+                                    file=str(config.file))
 
     def _unreadable(self, obj: str, exc: UnreadableFile) -> ValidationError:
         return ValidationError(
@@ -727,6 +756,9 @@ def _file_problem(config: CsvObjectConfig) -> ConfigError | None:
     path = config.file
     if not path.parent.is_dir():
         return ConfigError(f"folder {path.parent} does not exist: create it or fix the path", file=str(path))
+    if not path.exists() and not config.create:
+        return ConfigError("the file does not exist and `create: false`: create it with a header line, or set "
+                           "`create: true` (with its `columns:`) to let syncengine start it", file=str(path))
     if not path.exists():
         return ConfigError("the file does not exist: create it with a header line, or declare its `columns:` "
                            "(with `create: true`) in the connector's config", file=str(path))
@@ -741,9 +773,41 @@ def _file_problem(config: CsvObjectConfig) -> ConfigError | None:
     try:  # the start only: the reader names a bad byte further on with its line
         codecs.getincrementaldecoder(config.encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        return ConfigError(f"not {config.encoding} text (byte {exc.start}): save it as "
-                           f"{config.encoding} or set `encoding:` in the connector's config", file=str(path))
+        return _undecodable_at(path, config.encoding) or ConfigError(
+            f"not {config.encoding} text (byte {exc.start}): {_SAVE_AS.format(config.encoding)}", file=str(path))
     return None
+
+
+_SAVE_AS = "save it as {0} or set `encoding:` in the connector's config (e.g. latin-1, cp1252, utf-8-sig)"
+
+
+def _undecodable_at(path: Path, encoding: str) -> ConfigError | None:
+    """The first byte of ``path`` that ``encoding`` cannot decode, as a ConfigError naming its line;
+    None if the whole file decodes (or cannot be read: the caller says why)."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with path.open("rb") as handle:
+            offset = 0
+            for number, line in enumerate(handle, start=1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError as exc:
+                    bad = line[max(exc.start, 0):exc.end] or line[:1]
+                    return ConfigError(f"not {encoding} text (byte {bad.hex(' ')} at offset {offset + exc.start}, "
+                                       f"{exc.reason}): {_SAVE_AS.format(encoding)}", file=str(path), line=number)
+                offset += len(line)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # the file ends inside a character
+        return ConfigError(f"not {encoding} text (it ends inside a character: {exc.reason}): "
+                           f"{_SAVE_AS.format(encoding)}", file=str(path))
+    except (OSError, LookupError):
+        return None
+    return None
+
+
+def _header_problem(config: CsvObjectConfig, exc: HeaderError) -> ConfigError:
+    return ConfigError(f"{exc}: fix the header line, or the connector's `key:` setting", file=str(config.file),
+                       line=1)
 
 
 def _read_only_problem(path: Path) -> ConfigError | None:
@@ -755,6 +819,6 @@ def _read_only_problem(path: Path) -> ConfigError | None:
         return None
     if mode & stat.S_IWUSR:
         return None
-    return ConfigError(f"the file is read-only (mode {stat.S_IMODE(mode):04o}): syncengine writes to it; "
-                       f"allow it with `chmod u+w {path}`",
+    return ConfigError(f"the file is read-only (mode {stat.S_IMODE(mode):04o}) and syncengine writes to it: "
+                       f"allow it with `chmod u+w {path}`, or make the pair one-way from this file",
                        file=str(path))

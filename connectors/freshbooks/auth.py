@@ -61,11 +61,31 @@ def _authorize_url(config: Mapping[str, Any], base_url: str) -> str:
     return f"{base_url.rstrip('/')}/oauth/authorize"  # the sandbox serves both hosts
 
 
+#: the local port the browser comes back to when neither --redirect-port nor redirect_uri names one.
+DEFAULT_REDIRECT_PORT = 8976
+
+
+def _redirect_port(redirect_uri: str | None, port: int | None) -> int:
+    """The port to listen on: the redirect URI's own (the browser goes there whatever we listen
+    on), so a different ``--redirect-port`` is a mistake said at once, not a 5-minute wait."""
+    parts = urlsplit(redirect_uri) if redirect_uri else None
+    # An https redirect is not listened for (the address is pasted back): its port does not matter.
+    loopback = parts is not None and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    own = parts.port if parts is not None and loopback else None
+    if own is not None and port is not None and port != own:
+        raise ConfigError(
+            f"--redirect-port {port} differs from the port of redirect_uri {redirect_uri}: the browser is sent "
+            f"to port {own}",
+            hint=f"drop --redirect-port, or change redirect_uri (and the app's registered one) to port {port}",
+        )
+    return own if own is not None else port if port is not None else DEFAULT_REDIRECT_PORT
+
+
 def authorize(
     config: Mapping[str, Any],
     store: TokenStore,
     *,
-    port: int,
+    port: int | None,
     open_browser: bool,
     transport: httpx.BaseTransport | None = None,
     announce: Callable[[str], None] = print,
@@ -84,9 +104,7 @@ def authorize(
     token_name = str(config.get("token_name") or "freshbooks")
     scopes = config.get("scopes")
     redirect_uri = str(config.get("redirect_uri") or os.environ.get("FRESHBOOKS_REDIRECT_URI") or "") or None
-    parts = urlsplit(redirect_uri or "")
-    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and parts.port:
-        port = parts.port  # the listener must be where the browser will be sent
+    port = _redirect_port(redirect_uri, port)  # the listener must be where the browser will be sent
     authorize_url = _authorize_url(config, base_url)
     if redirect_uri or port:
         check_redirect_uri(authorize_url, str(client_id), redirect_uri or f"http://127.0.0.1:{port}/callback",

@@ -36,7 +36,10 @@ def auth(
     token_store: TokenStore,
     /,
     *,
-    port: Annotated[int, typer.Option(help="Local port for the OAuth redirect.")] = 8976,
+    port: Annotated[int | None, typer.Option(
+        "--redirect-port", "--port",
+        help="Local port the browser is sent back to (default: the port of the connector's "
+             "redirect_uri, else 8976); not the sandbox's port.")] = None,
     browser: Annotated[bool, typer.Option(help="Open the authorization page in a browser.")] = False,
     client_id: Annotated[str | None, typer.Option(
         "--client-id", help="The FreshBooks app's client id (default: config, then FRESHBOOKS_CLIENT_ID).")] = None,

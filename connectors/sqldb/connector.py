@@ -96,7 +96,7 @@ class SqlConnector(BatchConnector):
             raise map_error(exc, connector=self.name) from exc
         for obj in self.configs:
             self.table(obj)
-        return f"database {where} answers; tables: {', '.join(self.configs[o].table for o in self.configs)}"
+        return f"database {where} answers; {len(self.configs)} table(s) there or created"
 
     # -- description ---------------------------------------------------------------------------
 

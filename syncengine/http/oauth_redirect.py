@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from syncengine.errors import AuthError
+from syncengine.errors import AuthError, ConfigError
 from syncengine.http.oauth import build_authorize_url, exchange_authorization_code, new_state
 from syncengine.tokens import TokenStore
 
@@ -119,7 +119,15 @@ def run_local_authorization(
     """
     server: HTTPServer | None = None
     if redirect_uri is None or urlsplit(redirect_uri).scheme != "https":
-        server = HTTPServer(("127.0.0.1", redirect_port), BaseHTTPRequestHandler)
+        try:
+            server = HTTPServer(("127.0.0.1", redirect_port), BaseHTTPRequestHandler)
+        except OSError as exc:  # another authorization (or program) listens there
+            raise ConfigError(
+                f"cannot listen on 127.0.0.1:{redirect_port} for the authorization's redirect: "
+                f"{exc.strerror or exc}",
+                hint="stop what uses that port (another `syncengine auth`?), or use another port: the same one "
+                     "in redirect_uri and in the app's registered redirect URIs",
+            ) from None
     uri = redirect_uri or f"http://127.0.0.1:{server.server_address[1] if server else redirect_port}/callback"
     state = new_state()
     url = build_authorize_url(authorize_url_base, client_id, uri, state, scopes)

@@ -23,12 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from syncengine.ledger.errors import LedgerStorageError
+from syncengine.ledger.errors import LedgerError, LedgerStorageError, NotALedgerError
 
 __all__ = [
     "BEGIN_OPTION",
+    "CORRUPT_HINT",
     "DialectName",
     "create_ledger_engine",
+    "ledger_failure",
     "normalize_url",
     "sqlite_path",
     "storage_failure",
@@ -95,6 +97,30 @@ def storage_failure(exc: BaseException) -> str | None:
     return None
 
 
+#: SQLite's result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_SQLITE_CORRUPT_CODES = (11, 26)
+CORRUPT_HINT = ("restore it from a backup (`sqlite3 FILE .recover` may save some of it); "
+                "do not start a new ledger in its place unless both sides already agree")
+
+
+def ledger_failure(exc: BaseException, where: str) -> LedgerError | None:
+    """The typed error for a failure of the ledger's storage itself, met by any statement (through
+    SQLAlchemy or the driver): a corrupt file (:class:`NotALedgerError`, ``corrupt``) or a full disk
+    (:class:`LedgerStorageError`); None for anything else."""
+    if isinstance(exc, LedgerError):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.DatabaseError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _SQLITE_CORRUPT_CODES:
+            return NotALedgerError(f"{where} is corrupt ({orig})", location=where, reason="corrupt",
+                                   hint=CORRUPT_HINT)
+    what = storage_failure(orig)
+    if what is not None:
+        return LedgerStorageError(f"{where}: cannot be written ({what})", hint=storage_hint())
+    return None
+
+
 def storage_hint() -> str:
     return ("is the disk full, or a file-size limit (ulimit -f) reached? free some space and run again: "
             "the transaction was rolled back, nothing is half-written")
@@ -137,15 +163,15 @@ def create_ledger_engine(url: str, *, wal: bool = True) -> tuple[sa.Engine, Dial
 
 
 def _name_storage_failures(engine: sa.Engine, where: str) -> None:
-    """A full disk or a file-size limit surfaces as "disk I/O error" from any statement, or from
-    the connect hook: one :class:`LedgerStorageError` naming the ledger instead."""
+    """A full disk or a file-size limit ("disk I/O error") or a damaged file ("malformed"), from any
+    statement or from the connect hook: one typed error naming the ledger instead (see
+    :func:`ledger_failure`)."""
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context: sa.engine.ExceptionContext) -> None:
-        what = storage_failure(context.original_exception)
-        if what is not None:
-            raise LedgerStorageError(f"{where}: cannot be written ({what})",
-                                     hint=storage_hint()) from context.original_exception
+        failure = ledger_failure(context.original_exception, where)
+        if failure is not None:
+            raise failure from context.original_exception
 
 
 def _sqlite_engine(sa_url: sa.URL, *, wal: bool) -> sa.Engine:

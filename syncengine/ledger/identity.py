@@ -28,7 +28,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from syncengine.ledger.connect import DialectName, create_ledger_engine, storage_failure, storage_hint
+from syncengine.ledger.connect import (
+    CORRUPT_HINT,
+    DialectName,
+    create_ledger_engine,
+    storage_failure,
+    storage_hint,
+)
 from syncengine.ledger.errors import LedgerStorageError, NotALedgerError
 from syncengine.ledger.migrate import alembic_config, upgrade_to_head
 from syncengine.ledger.models import metadata
@@ -145,9 +151,7 @@ def refusing_corrupt(where: str) -> Iterator[None]:
         code = getattr(orig, "sqlite_errorcode", None)
         if not isinstance(orig, sqlite3.DatabaseError) or code not in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
             raise
-        raise _refuse(where, f"is corrupt ({orig})", "corrupt",
-                      "restore it from a backup (`sqlite3 FILE .recover` may save some of it); "
-                      "do not start a new ledger in its place unless both sides already agree") from None
+        raise _refuse(where, f"is corrupt ({orig})", "corrupt", CORRUPT_HINT) from None
 
 
 # -- the schema inside -------------------------------------------------------------------------

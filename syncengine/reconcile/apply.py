@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from syncengine.connector import Connector, WriteOp, WriteResult
 from syncengine.errors import (
-    BusyError,
     ConnectorError,
     NeedsDecisionError,
     NotFoundError,
     RateLimitedError,
     TransientError,
+    WriteBlockedError,
 )
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import Action, PairReport, field_diff
@@ -115,7 +115,7 @@ class _Planned:
     error: str | None = None
     #: the reason a target refused the record for a person to settle (parked, not retried blindly).
     parked: str | None = None
-    #: the error is the batch's BusyError, reported once for the run rather than per record.
+    #: the error is the batch's WriteBlockedError, reported once for the run rather than per record.
     quiet: bool = False
 
 
@@ -260,7 +260,7 @@ class Applier:
             return
 
         self._begin_intents([p for p in planned if p.error is None])
-        busy: BusyError | None = None
+        blocked: WriteBlockedError | None = None
         for side in ("left", "right"):
             batch = [p for p in planned if p.error is None and side in p.ops]
             if not batch:
@@ -272,9 +272,9 @@ class Applier:
                 for p in batch:
                     p.error = f"{side} write failed: {exc}"
                     p.uncertain[side] = _uncertain(exc)
-                    p.quiet = isinstance(exc, BusyError)
-                if isinstance(exc, BusyError):
-                    busy = exc
+                    p.quiet = isinstance(exc, WriteBlockedError)
+                if isinstance(exc, WriteBlockedError):
+                    blocked = exc
                 continue
             for p, result in zip(batch, results, strict=True):
                 p.results[side] = result
@@ -286,10 +286,10 @@ class Applier:
                     if isinstance(result.error, NeedsDecisionError):
                         p.parked = f"{side} refused: {result.error.message}"
         self._commit(planned)
-        if busy is not None:
-            # Nothing of that batch was written, and every later batch would wait for the same
-            # lock: stop the pair (and the run) with one error; its records are retried next run.
-            raise busy
+        if blocked is not None:
+            # Nothing of that batch was written, and every later batch would meet the same lock
+            # or mode: stop the pair (and the run) with one error; its records are retried next run.
+            raise blocked
 
     def _learn_planned(self, work: Work, side: Side) -> None:
         """In a plan, a record the plan creates can be referred to by the pairs planned after it

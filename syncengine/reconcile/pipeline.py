@@ -14,14 +14,14 @@ import structlog
 from syncengine.connector import Connector
 from syncengine.errors import (
     AuthError,
-    BusyError,
     ConfigError,
     ConfigErrors,
     ConnectorError,
     RateLimitedError,
     SyncEngineError,
+    WriteBlockedError,
 )
-from syncengine.ledger.errors import LedgerStorageError, PipelineBusyError
+from syncengine.ledger.errors import LedgerStorageError, NotALedgerError, PipelineBusyError
 from syncengine.mapping import RecordMappingError, UnresolvedRef
 from syncengine.reconcile.actions import PairReport
 from syncengine.reconcile.pair import PairOptions, PairSync, ProgressFn, StopFn, Stopped
@@ -196,26 +196,28 @@ def _run_pipeline(
             report.errors.append(message)
             report.config_errors.append(message)
             # Not the message itself: the CLI prints it and the run record keeps it (`runs show`).
-            log.warning("run stopped by a config error", pipeline=pipeline, pair=pair.name,
-                        run_id=report.run_id)
+            # Info, not warning: a warning would print a second line beside the CLI's one.
+            log.info("run stopped by a config error", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
-        except LedgerStorageError as exc:
-            # The ledger's disk is full (or a file-size limit is reached): its transaction was rolled
-            # back; nothing more can be recorded, so the run stops with this one line (exit 2).
+        except (LedgerStorageError, NotALedgerError) as exc:
+            # The ledger's disk is full (or a file-size limit is reached), or its file is damaged:
+            # the transaction was rolled back; nothing more is written, and the run stops with
+            # this one line (exit 2).
             report.pairs.append(sync.report)
             message = str(exc)
             report.errors.append(message)
             report.busy.append(message)
-            log.info("run stopped: the ledger cannot be written", pipeline=pipeline, pair=pair.name)
+            log.info("run stopped: the ledger cannot be used", pipeline=pipeline, pair=pair.name)
             break
-        except BusyError as exc:
-            # A file another process keeps locked: nothing of the batch was written; the run stops
-            # here with this one line (the CLI exits 2) and the next run tries again.
+        except WriteBlockedError as exc:
+            # A file another process keeps locked, or one whose mode forbids writing: nothing of the
+            # batch was written; the run stops here with this one line (the CLI exits 2) and the
+            # next run tries again.
             report.pairs.append(sync.report)
             message = f"{pair.name}: {exc}"
             report.errors.append(message)
             report.busy.append(message)
-            log.info("run stopped: a file stayed locked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
+            log.info("run stopped: a write was blocked", pipeline=pipeline, pair=pair.name, run_id=report.run_id)
             break
         except (AuthError, PipelineBusyError) as exc:
             # Nothing else can succeed: no authorization, or another run took the pipeline over.

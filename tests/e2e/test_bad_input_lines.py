@@ -38,6 +38,13 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
                    "binary data, not CSV text"),
     "csv 0 bytes": (lambda d: (d / "clients.csv").write_bytes(b""), "clients.csv", "empty (0 bytes)"),
     "csv missing": (lambda d: (d / "clients.csv").unlink(), "clients.csv", "does not exist"),
+    "csv missing, create false": (lambda d: (_sub(d / "config.yaml", "        path: clients.csv",
+                                                   "        path: clients.csv\n        create: false"),
+                                              (d / "clients.csv").unlink()),
+                                  "clients.csv", "does not exist and `create: false`: create it with a header "
+                                                 "line, or set `create: true`"),
+    "csv header without the key column": (lambda d: _sub(d / "clients.csv", "id,email", "ident,email"),
+                                          "clients.csv:1", "the key column 'id' is not in the header"),
     "csv folder missing": (lambda d: _sub(d / "config.yaml", "clients.csv", "nodir/clients.csv"),
                            "nodir/clients.csv", "folder nodir does not exist"),
     "empty config": (lambda d: (d / "config.yaml").write_text(""), "config.yaml", "no pipelines"),

@@ -123,3 +123,73 @@ def test_a_full_disk_under_the_ledger_stops_the_run_with_one_line_and_loses_noth
     with sqlite3.connect(synced / "clients.db") as db:
         assert db.execute("SELECT count(*), count(DISTINCT id) FROM clients").fetchone() == (2999, 2999)
     assert run(synced, "sync").stdout.count("0 writes") == 1
+
+
+def _add_rows(folder: Path, count: int) -> None:
+    with (folder / "clients.csv").open("a", encoding="utf-8") as f:
+        for i in range(4, count + 1):
+            f.write(f"c{i},u{i}@example.com,F{i},L{i},Org {i},USD,{i}.00,2026-11-03T14:15:00+00:00\n")
+
+
+def test_a_corrupt_ledger_is_named_in_one_line_and_left_as_it_is(synced: Path) -> None:
+    import random
+
+    _add_rows(synced, 3000)
+    assert run(synced, "sync").returncode == 0
+    ledger = synced / "syncengine.db"
+    with sqlite3.connect(ledger) as db:  # everything in the main file, as after a clean close
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = ledger.stat().st_size
+    with ledger.open("r+b") as f:  # random bytes over the middle: the header and schema still read
+        f.seek(size // 2)
+        f.write(random.Random(7).randbytes(8192))
+    _rename_in_sql(synced, "c1", "Renamed in SQL")
+    spoiled = ledger.read_bytes()
+    data = (synced / "clients.csv").read_bytes(), (synced / "clients.db").read_bytes()
+
+    for command in ("validate", "plan"):  # these write nothing: the file stays byte for byte
+        done = run(synced, command)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        lines = _lines(done.stderr)
+        assert lines == [f"error ledger file {ledger} is corrupt (database disk image is malformed) "
+                         "(hint: restore it from a backup (`sqlite3 FILE .recover` may save some of it); "
+                         "do not start a new ledger in its place unless both sides already agree)"], done.stderr
+        assert ledger.read_bytes() == spoiled
+    done = run(synced, "sync")  # stops at the first damaged page it reads; neither side is written
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(_lines(done.stderr)) == 1 and f"ledger file {ledger} is corrupt" in done.stderr, done.stderr
+    assert ((synced / "clients.csv").read_bytes(), (synced / "clients.db").read_bytes()) == data
+
+
+def test_a_read_only_csv_file_is_not_replaced(synced: Path) -> None:
+    sheet = synced / "clients.csv"
+    _rename_in_sql(synced, "c2", "Renamed in SQL")
+    sheet.chmod(0o444)  # the tests run as root, which may write anyway: the mode bits decide
+    before = sheet.read_bytes()
+    done = run(synced, "sync")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = _lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert "clients.csv: the file is read-only (mode 0444)" in lines[0] and "chmod u+w clients.csv" in lines[0]
+    assert sheet.read_bytes() == before and sheet.stat().st_mode & 0o777 == 0o444
+
+    sheet.chmod(0o644)
+    again = run(synced, "sync")  # allowed again: the edit that waited lands
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Renamed in SQL" in sheet.read_text(encoding="utf-8")
+
+
+def test_a_bad_byte_past_the_first_64_kb_is_named_by_its_line(synced: Path) -> None:
+    _add_rows(synced, 1200)  # about 93 KB: past the part read when the mapping is checked
+    with (synced / "clients.csv").open("ab") as f:
+        f.write(b"c9999,bad@example.com,B\xe9atrice,L,Org,USD,1.00,2026-11-03T14:15:00+00:00\n")
+    before = (synced / "clients.csv").read_bytes()
+    bad_line = before.count(b"\n")
+    for command in ("sync", "validate --online"):
+        done = run(synced, *command.split())
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        lines = _lines(done.stderr)
+        assert len(lines) == 1, (command, done.stderr)
+        assert f"clients.csv:{bad_line}: not utf-8 text (byte e9 at offset" in lines[0], lines[0]
+        assert "save it as utf-8 or set `encoding:`" in lines[0]
+    assert (synced / "clients.csv").read_bytes() == before

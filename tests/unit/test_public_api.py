@@ -48,6 +48,7 @@ PUBLIC = {
         "TransientError",
         "UnsupportedError",
         "ValidationError",
+        "WriteBlockedError",
     ],
     "syncengine.incremental": ["Watermark", "advance", "decode_cursor", "encode_cursor"],
     "syncengine.currencies": ["ISO_MINOR_UNITS", "is_iso_currency", "minor_unit", "quantum", "round_to_minor_unit"],

@@ -107,22 +107,22 @@ def test_blank_lines_are_neither_records_nor_errors_and_survive_writes(tmp_path:
 
 
 def test_a_file_in_the_wrong_encoding_is_a_typed_error(tmp_path: Path) -> None:
-    from syncengine.errors import ValidationError
+    from syncengine.errors import ConfigError
 
     path = tmp_path / "rows.csv"
     path.write_bytes(GOOD_HEADER.encode() + "1,Zoë,,,,,\n".encode("latin-1"))
-    with pytest.raises(ValidationError, match="encoding"):
+    with pytest.raises(ConfigError, match=r"rows\.csv:2: not utf-8 text .*set `encoding:`"):
         read_all(connector_for(path))
     records, _ = read_all(connector_for(path, encoding="latin-1"))
     assert records["1"]["name"] == "Zoë"
 
 
 def test_a_header_without_the_key_column_is_a_typed_error(tmp_path: Path) -> None:
-    from syncengine.errors import ValidationError
+    from syncengine.errors import ConfigError
 
     path = tmp_path / "rows.csv"
     path.write_text("name,age\nA,1\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match="key column 'id'"):
+    with pytest.raises(ConfigError, match=r"rows\.csv:1: the key column 'id' is not in the header"):
         read_all(connector_for(path))
 
 
