@@ -102,8 +102,8 @@ def test_auth_says_whether_the_configured_business_id_is_one_of_them(tmp_path: P
 
 
 def test_the_listener_takes_the_redirect_uri_port_and_a_different_one_is_said_at_once(tmp_path: Path) -> None:
-    with SandboxServer(seed=1, port=0) as sb:
-        port = free_port()
+    port = free_port()
+    with SandboxServer(seed=1, port=0, redirect_uri=f"http://127.0.0.1:{port}/callback") as sb:  # registered
         config = tmp_path / "config.yaml"
         config.write_text(
             f"ledger: sqlite:///{tmp_path / 'ledger.db'}\n"
