@@ -40,6 +40,7 @@ from syncengine.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
+    NeedsDecisionError,
     NotFoundError,
     RecordError,
     TransientError,
@@ -745,6 +746,8 @@ class FreshBooksConnector(BaseConnector):
             return self._call(res.name, method, path, params=self._includes(res), body=self._envelope(res, wire),
                               key=key)
         except ValidationError as exc:
+            if isinstance(exc, NeedsDecisionError):
+                raise  # "payment currency must match the invoice's": parked for a person, not refused
             refused = _currency_refused(exc, wire)
             if refused is None:
                 raise
