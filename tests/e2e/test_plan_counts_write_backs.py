@@ -76,9 +76,11 @@ def test_plan_counts_the_write_backs_sync_makes(tmp_path: Path) -> None:
 
         run("sync")
         files = tmp_path / "freshbooks-csv"
+        # In GBP, a currency the seeded books use: a client in a currency new to the business also
+        # makes the reports' pairs add that currency's sheet, which only the sync can see (README).
         append_row(files / "clients.csv", {"id": "new-client", "email": "new@example.com", "first_name": "New",
-                                           "last_name": "Person", "organization": "Acme", "currency": "EUR"})
-        append_row(files / "items.csv", {"id": "new-item", "name": "Widget", "qty": "1", "currency": "EUR",
+                                           "last_name": "Person", "organization": "Acme", "currency": "GBP"})
+        append_row(files / "items.csv", {"id": "new-item", "name": "Widget", "qty": "1", "currency": "GBP",
                                          "unit_cost": "9.50"})
         append_row(files / "taxes.csv", {"id": "new-tax", "name": "Levy", "rate_percent": "5"})
 
