@@ -94,9 +94,30 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, Mapping):
-        return {str(k): encode_value(v) for k, v in value.items()}
+        encoded = {str(k): encode_value(v) for k, v in value.items()}
+        return {OBJECT_TAG: encoded} if _tag_like(encoded) else encoded
     if isinstance(value, list | tuple):
         return [encode_value(v) for v in value]
+    return value
+
+
+#: wraps a record's own object that would read as a tag (one key starting with "$", such as a JSON
+#: column holding {"$decimal": "x"}), so it comes back as that object and not as a Decimal.
+OBJECT_TAG = "$object"
+
+
+def _tag_like(value: Mapping[str, Any]) -> bool:
+    return len(value) == 1 and str(next(iter(value))).startswith("$")
+
+
+def _escape_tag_like(value: Any) -> Any:
+    """``value`` with every object that would read as a tag wrapped in :data:`OBJECT_TAG` (what
+    :func:`encode_value` does, for the orjson path, which writes plain dicts itself)."""
+    if isinstance(value, Mapping):
+        inner = {k: _escape_tag_like(v) for k, v in value.items()}
+        return {OBJECT_TAG: inner} if _tag_like(inner) else inner
+    if isinstance(value, list | tuple):
+        return [_escape_tag_like(v) for v in value]
     return value
 
 
@@ -105,6 +126,8 @@ def decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
             ((tag, inner),) = value.items()
+            if tag == OBJECT_TAG and isinstance(inner, dict):
+                return {k: decode_value(v) for k, v in inner.items()}
             if tag == "$money":
                 return Money(Decimal(inner[0]), inner[1])
             if tag == "$decimal":
@@ -141,6 +164,9 @@ _ORJSON_OPTIONS = (
 
 def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
     """Sorted keys, compact separators, tagged Decimal/Money/datetime: the same meaning, the same bytes."""
+    if _tag_like(fields) or any(isinstance(v, Mapping | list | tuple) for v in fields.values()):
+        # Nested values may hold an object that reads as a tag; flat records (most) skip the walk.
+        fields = _escape_tag_like(fields)
     return orjson.dumps(fields, default=_json_default, option=_ORJSON_OPTIONS)
 
 

@@ -44,6 +44,18 @@ def test_json_round_trip_keeps_meaning_and_hash(fields: dict[str, object]) -> No
     assert fields_hash(restored) == fields_hash(fields)
 
 
+@pytest.mark.parametrize("fields", [
+    {"meta": {"$decimal": ""}}, {"meta": {"$decimal": False}}, {"$decimal": "1.5"}, {"x": [{"$money": ["1", "USD"]}]},
+    {"meta": {"$object": {"a": 1}}},
+])
+def test_an_object_that_looks_like_a_tag_comes_back_as_itself(fields: dict[str, object]) -> None:
+    """Found by the property below: a JSON column holding {"$decimal": ""} came back as a Decimal
+    (or raised), so a record could not round-trip through the ledger."""
+    assert from_json(to_json(fields)) == fields
+    assert canonical_bytes(fields) == canonical_bytes_stdlib(fields)
+    assert fields_hash(fields) != fields_hash({"meta": Decimal("1.5")} if "meta" in fields else {"x": 1})
+
+
 def test_same_meaning_same_hash() -> None:
     eastern = timezone(timedelta(hours=-5))
     a = {"amount": Money(Decimal("10.50"), "usd"), "when": datetime(2026, 1, 1, 7, 0, tzinfo=eastern), "n": 1}
