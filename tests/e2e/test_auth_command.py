@@ -15,6 +15,29 @@ from syncengine.ledger import Ledger
 from tests.conftest import free_port
 
 
+def authorize_as_browser(args: list[str], env: dict[str, str]) -> str:
+    """Run the auth command, follow the URL it prints as a browser would, and return all it said.
+    The process is killed on any failure, so a broken flow never outlives its test."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        said: list[str] = []
+        for line in proc.stdout:
+            said.append(line)
+            if line.startswith("http"):
+                break
+        else:
+            raise AssertionError(f"no authorization URL printed: {''.join(said)}")
+        httpx.get(said[-1].strip(), follow_redirects=True, timeout=30)  # the sandbox approves and redirects
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, "".join(said) + rest
+        return "".join(said) + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_auth_stores_tokens_that_the_api_accepts(tmp_path: Path) -> None:
     port = free_port()
     with SandboxServer(seed=2, port=0, redirect_uri=f"http://127.0.0.1:{port}/callback") as sb:
@@ -26,17 +49,11 @@ def test_auth_stores_tokens_that_the_api_accepts(tmp_path: Path) -> None:
             "pipelines: []\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
-        proc = subprocess.Popen(
+        rest = authorize_as_browser(
             [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config), "--port", str(port),
-             "--client-id", sb.client_id, "--client-secret", sb.client_secret],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )
-        assert proc.stdout is not None
-        url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+             "--client-id", sb.client_id, "--client-secret", sb.client_secret], env)
+        url = next(line.strip() for line in rest.splitlines() if line.startswith("http"))
         assert url.startswith(f"{sb.url}/oauth/authorize?") and f"client_id={sb.client_id}" in url
-        httpx.get(url, follow_redirects=True, timeout=30)  # the sandbox approves and redirects
-        rest, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0, rest
         assert "authorized" in rest
         assert sb.client_secret not in rest
 
@@ -65,16 +82,10 @@ def _authorize(tmp_path: Path, sb: SandboxServer, business_id: int | None = None
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHBOOKS_", "SYNCENGINE_"))}
     env["SYNCENGINE_SECRET_KEY_FILE"] = str(tmp_path / "secret.key")
-    proc = subprocess.Popen(
+    rest = authorize_as_browser(
         [sys.executable, "-m", "syncengine", "auth", "freshbooks", "-c", str(config), "--port", str(port),
-         "--client-id", sb.client_id, "--client-secret", sb.client_secret],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    assert proc.stdout is not None
-    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
-    httpx.get(url, follow_redirects=True, timeout=30)  # the sandbox approves and redirects
-    rest, _ = proc.communicate(timeout=60)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, rest, "")
+         "--client-id", sb.client_id, "--client-secret", sb.client_secret], env)
+    return subprocess.CompletedProcess([], 0, rest, "")
 
 
 def test_auth_lists_the_businesses_and_the_business_id_line_to_paste(tmp_path: Path) -> None:
@@ -123,12 +134,8 @@ def test_the_listener_takes_the_redirect_uri_port_and_a_different_one_is_said_at
             f"http://127.0.0.1:{port}/callback: the browser is sent to port {port} (drop --redirect-port, or "
             f"change redirect_uri (and the app's registered one) to port {sb.port})"]
         # No --redirect-port: the listener is on the redirect URI's port, and the flow completes.
-        proc = subprocess.Popen(base, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        assert proc.stdout is not None
-        url = next(line.strip() for line in proc.stdout if line.startswith("http"))
-        httpx.get(url, follow_redirects=True, timeout=30)
-        rest, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "authorized" in rest, rest
+        rest = authorize_as_browser(base, env)
+    assert "authorized" in rest, rest
 
 
 def test_a_redirect_port_in_use_is_one_line(tmp_path: Path) -> None:
