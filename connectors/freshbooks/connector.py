@@ -71,8 +71,11 @@ REAUTHORIZE = "run `syncengine auth freshbooks` to authorize again"
 #: ``updated_since`` look-back for project-like objects (clock skew, same-second writes).
 UPDATED_SINCE_OVERLAP = timedelta(minutes=10)
 
-#: pages a listing reads ahead of the engine (100 records each; see readahead.py).
+#: pages a listing reads ahead of the engine (100 records each; see readahead.py) ...
 READ_AHEAD_PAGES = 10
+#: ... with this many requests out at once: one runs at most 1/latency pages a second, and the
+#: rate limiter paces them anyway (4 keep 600 a minute up to a 400 ms round trip).
+READ_AHEAD_REQUESTS = 4
 #: records handed to the engine per page of changes: it commits once per page, and FreshBooks'
 #: 100-record pages would make it pay that (a ledger and a database transaction) 1,400 times
 #: for a business's data.
@@ -299,19 +302,19 @@ class FreshBooksConnector(BaseConnector):
         return [(name, "true") for name in res.includes]
 
     def _list_pages(self, res: Resource, params: list[tuple[str, str]]) -> Iterator[list[Mapping[str, Any]]]:
-        """Raw records, one list per API page; after the first, pages are read ahead on a helper
-        thread (:mod:`.readahead`) while the caller works on the ones before."""
+        """Raw records, one list per API page; after the first, pages are read ahead on helper
+        threads (:mod:`.readahead`) while the caller works on the ones before."""
 
-        def fetch(page: int) -> tuple[list[Mapping[str, Any]], bool]:
+        def fetch(page: int) -> tuple[list[Mapping[str, Any]], int]:
             query = [*params, *self._includes(res), ("page", str(page)), ("per_page", str(self.page_size))]
-            rows, pages = self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
-            return rows, page < pages and bool(rows)
+            return self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
 
-        rows, more = fetch(1)
-        if not more:
+        rows, pages = fetch(1)
+        if pages <= 1 or not rows:
             yield rows
             return
-        rest = ReadAhead(fetch, 2, READ_AHEAD_PAGES, f"freshbooks-{res.name}-pages")
+        rest = ReadAhead(fetch, 2, pages, depth=READ_AHEAD_PAGES, workers=READ_AHEAD_REQUESTS,
+                         name=f"freshbooks-{res.name}-pages")
         try:
             yield rows
             yield from rest

@@ -76,8 +76,9 @@ def test_access_token_expiring_mid_sync_is_refreshed(sandbox: Any) -> None:
 
 def test_short_lived_tokens_refresh_before_expiry(sandbox: Any) -> None:
     store = MemoryTokenStore({"freshbooks": normalize_token_response(sandbox.issue_tokens(ttl=2), now=time.time())})
-    fb = connector_for(sandbox, store, page_size=3)
-    sandbox.set_faults(latency_ms=250)  # the pull lasts longer than the token
+    fb = connector_for(sandbox, store, page_size=1)
+    # the pull lasts longer than the token: 30 pages of 400 ms, read 4 at a time (readahead.py)
+    sandbox.set_faults(latency_ms=400)
     try:
         records = full_pull(fb, "clients")
     finally:

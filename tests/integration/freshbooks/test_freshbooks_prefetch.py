@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.freshbooks.connector import READ_AHEAD_PAGES, FreshBooksConnector
+from connectors.freshbooks.connector import READ_AHEAD_PAGES, READ_AHEAD_REQUESTS, FreshBooksConnector
 from syncengine.errors import ConnectorError
 
 
@@ -49,9 +49,10 @@ def test_next_pages_are_requested_while_the_caller_holds_a_batch(
     pages = fb.changes("clients", None)
     first = next(pages)
     assert [r.key for r in first.records] == ["1001"]
-    # changes() holds page 2 back (only the last page carries the cursor); behind it the helper
-    # thread reads READ_AHEAD_PAGES more, and one more that waits for room, without being asked
-    held = 2 + READ_AHEAD_PAGES + 1
+    # changes() holds page 2 back (only the last page carries the cursor); behind it the helpers
+    # read READ_AHEAD_PAGES more, one more that waits for room and the requests still out with
+    # it, without being asked
+    held = 2 + READ_AHEAD_PAGES + READ_AHEAD_REQUESTS
     assert _wait_for_requests(sandbox, held) == held
     time.sleep(0.2)
     assert _clients_requests(sandbox) == held  # and no further
@@ -68,7 +69,7 @@ def test_a_failed_page_raises_where_the_caller_takes_it(
     fb.business()
     pages = fb.changes("clients", None)
     next(pages)
-    read = _wait_for_requests(sandbox, 2 + READ_AHEAD_PAGES + 1)  # answered before the fault
+    read = _wait_for_requests(sandbox, 2 + READ_AHEAD_PAGES + READ_AHEAD_REQUESTS)  # answered before the fault
     sandbox.set_faults(error_rate=1.0, error_statuses=(400,))
     keys = []
     with pytest.raises(ConnectorError):
@@ -84,7 +85,7 @@ def test_a_pull_stopped_early_stops_reading(
     fb.business()
     pages = fb.changes("clients", None)
     next(pages)
-    _wait_for_requests(sandbox, 2 + READ_AHEAD_PAGES + 1)
+    _wait_for_requests(sandbox, 2 + READ_AHEAD_PAGES + READ_AHEAD_REQUESTS)
     pages.close()
     settled = _clients_requests(sandbox)
     time.sleep(0.3)
