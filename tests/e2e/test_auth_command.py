@@ -51,6 +51,10 @@ def test_auth_stores_tokens_that_the_api_accepts(tmp_path: Path) -> None:
         assert me.status_code == 200
 
 
+#: the sandbox takes any loopback callback, so that each test's free port is a registered one.
+LOOPBACK = {"redirect_uri": "any_loopback"}
+
+
 def _authorize(tmp_path: Path, sb: SandboxServer, business_id: int | None = None) -> subprocess.CompletedProcess[str]:
     """`syncengine auth freshbooks` through the real command, this test playing the browser."""
     sb.set_variants(redirect_uri="any_loopback")  # a fresh listener port per call, not the registered URI
@@ -78,7 +82,7 @@ def _authorize(tmp_path: Path, sb: SandboxServer, business_id: int | None = None
 
 
 def test_auth_lists_the_businesses_and_the_business_id_line_to_paste(tmp_path: Path) -> None:
-    with SandboxServer(seed=1, port=0, second_business=True) as sb:
+    with SandboxServer(seed=1, port=0, second_business=True, variants=LOOPBACK) as sb:
         done = _authorize(tmp_path, sb)
         businesses = sb.businesses
     assert done.returncode == 0, done.stdout
@@ -91,7 +95,7 @@ def test_auth_lists_the_businesses_and_the_business_id_line_to_paste(tmp_path: P
 
 
 def test_auth_says_whether_the_configured_business_id_is_one_of_them(tmp_path: Path) -> None:
-    with SandboxServer(seed=1, port=0, second_business=True) as sb:
+    with SandboxServer(seed=1, port=0, second_business=True, variants=LOOPBACK) as sb:
         wanted = sb.businesses[1]["business_id"]
         (tmp_path / "good").mkdir()
         (tmp_path / "bad").mkdir()
@@ -102,7 +106,7 @@ def test_auth_says_whether_the_configured_business_id_is_one_of_them(tmp_path: P
 
 
 def test_the_listener_takes_the_redirect_uri_port_and_a_different_one_is_said_at_once(tmp_path: Path) -> None:
-    with SandboxServer(seed=1, port=0) as sb:
+    with SandboxServer(seed=1, port=0, variants=LOOPBACK) as sb:
         port = free_port()
         config = tmp_path / "config.yaml"
         config.write_text(
