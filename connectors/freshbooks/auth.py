@@ -65,20 +65,20 @@ def _authorize_url(config: Mapping[str, Any], base_url: str) -> str:
 DEFAULT_REDIRECT_PORT = 8976
 
 
-def _redirect_port(redirect_uri: str | None, port: int | None) -> int:
-    """The port to listen on: the redirect URI's own (the browser goes there whatever we listen
-    on), so a different ``--redirect-port`` is a mistake said at once, not a 5-minute wait."""
+def _redirect_port(redirect_uri: str | None, port: int | None) -> tuple[int, str | None]:
+    """The port to listen on, and a note when it is not the one asked for: an http loopback
+    redirect URI's own port wins (the browser is sent there whatever we listen on)."""
     parts = urlsplit(redirect_uri) if redirect_uri else None
     # An https redirect is not listened for (the address is pasted back): its port does not matter.
     loopback = parts is not None and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
     own = parts.port if parts is not None and loopback else None
-    if own is not None and port is not None and port != own:
-        raise ConfigError(
-            f"--redirect-port {port} differs from the port of redirect_uri {redirect_uri}: the browser is sent "
-            f"to port {own}",
-            hint=f"drop --redirect-port, or change redirect_uri (and the app's registered one) to port {port}",
-        )
-    return own if own is not None else port if port is not None else DEFAULT_REDIRECT_PORT
+    if own is None:
+        return (port if port is not None else DEFAULT_REDIRECT_PORT), None
+    note = None
+    if port is not None and port != own:
+        note = (f"note: listening on port {own}, the port of redirect_uri {redirect_uri}, not --redirect-port "
+                f"{port} (the browser is sent to the redirect URI)")
+    return own, note
 
 
 def authorize(
@@ -104,7 +104,9 @@ def authorize(
     token_name = str(config.get("token_name") or "freshbooks")
     scopes = config.get("scopes")
     redirect_uri = str(config.get("redirect_uri") or os.environ.get("FRESHBOOKS_REDIRECT_URI") or "") or None
-    port = _redirect_port(redirect_uri, port)  # the listener must be where the browser will be sent
+    port, note = _redirect_port(redirect_uri, port)  # the listener must be where the browser will be sent
+    if note is not None:
+        announce(note)
     authorize_url = _authorize_url(config, base_url)
     if redirect_uri or port:
         check_redirect_uri(authorize_url, str(client_id), redirect_uri or f"http://127.0.0.1:{port}/callback",
