@@ -48,21 +48,43 @@ class PageNumbers:
     size_param: str = "per_page"
     pages: Select = field(default_factory=lambda: Select("pages"))
     first_page: int = 1
+    #: the envelope's count of records in the whole list, where it gives one.
+    total: Select = field(default_factory=lambda: Select("total"))
 
     def first(self, page_size: int) -> Params:
-        return [(self.page_param, str(self.first_page)), (self.size_param, str(page_size))]
+        return self.page(self.first_page, page_size)
+
+    def page(self, number: int, page_size: int) -> Params:
+        """Query parameters of page ``number``: pages are addressable, so they can be read ahead."""
+        return [(self.page_param, str(number)), (self.size_param, str(page_size))]
+
+    def page_count(self, body: Any) -> int | None:
+        """The envelope's page count (None when it gives none, or not as a number)."""
+        return _count(self.pages(body))
+
+    def record_count(self, body: Any) -> int | None:
+        """The envelope's record total (None when it gives none): a listing shorter than it is partial."""
+        return _count(self.total(body))
 
     def following(self, body: Any, rows: Sequence[Mapping[str, Any]], params: Params, page_size: int) -> Params | None:
         current = int(dict(params).get(self.page_param, self.first_page))
-        total = self.pages(body)
+        total = self.page_count(body)
         if not rows:
             return None
         if total is not None:
-            if current >= int(total):
+            if current >= total:
                 return None
         elif len(rows) < page_size:
             return None
-        return [(self.page_param, str(current + 1)), (self.size_param, str(page_size))]
+        return self.page(current + 1, page_size)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
