@@ -1,8 +1,9 @@
 """The FreshBooks connector: the generic engine over the object table in :mod:`.specs`.
 
-Everything object-specific is data in :data:`RESOURCES`; this module knows the families'
-envelopes (accounting ``response.result``, project-like bare keys, ledger ``data``), paging,
-the change filters, the two delete passes and the write rules:
+Everything object-specific is data in :data:`RESOURCES`, and each URL family's envelopes,
+paging, includes and change filters are REST-layer strategies (:mod:`.families`,
+:mod:`syncengine.rest`); this module knows the read-ahead, the two delete passes and the write
+rules:
 
 * an update sends only the given fields, and never ``vis_state`` together with data fields:
   FreshBooks runs only the vis_state *phase* of such a PUT and silently drops the data
@@ -19,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from difflib import get_close_matches
 from typing import Any
 
@@ -67,9 +68,6 @@ _log = structlog.get_logger("syncengine.connectors.freshbooks")
 #: FreshBooks' rate limit is per minute and its 429 carries no documented Retry-After: wait a window.
 RATE_LIMIT_WINDOW = 60.0
 REAUTHORIZE = "run `syncengine auth freshbooks` to authorize again"
-
-#: ``updated_since`` look-back for project-like objects (clock skew, same-second writes).
-UPDATED_SINCE_OVERLAP = timedelta(minutes=10)
 
 #: pages a listing reads ahead of the engine (100 records each; see readahead.py) ...
 READ_AHEAD_PAGES = 10
@@ -296,17 +294,12 @@ class FreshBooksConnector(BaseConnector):
         return self._call(obj, method, self._path(template), params=params, body=body, key=key)
 
     # -- reading -------------------------------------------------------------------------------
-    def _includes(self, res: Resource) -> list[tuple[str, str]]:
-        if res.family == "accounting":
-            return [("include[]", name) for name in res.includes]
-        return [(name, "true") for name in res.includes]
-
     def _list_pages(self, res: Resource, params: list[tuple[str, str]]) -> Iterator[list[Mapping[str, Any]]]:
         """Raw records, one list per API page; after the first, pages are read ahead on helper
         threads (:mod:`.readahead`) while the caller works on the ones before."""
 
         def fetch(page: int) -> tuple[list[Mapping[str, Any]], int]:
-            query = [*params, *self._includes(res), ("page", str(page)), ("per_page", str(self.page_size))]
+            query = [*params, *res.rest.list_params, *res.family.paging.page(page, self.page_size)]
             return self._unwrap_list(res, self._call(res.name, "GET", self._path(res.path), params=query))
 
         rows, pages = fetch(1)
@@ -322,28 +315,13 @@ class FreshBooksConnector(BaseConnector):
             rest.close()
 
     def _unwrap_list(self, res: Resource, body: Any) -> tuple[list[Mapping[str, Any]], int]:
-        if not isinstance(body, Mapping):
-            return [], 1
-        if res.family == "accounting":
-            result = body.get("response", {}).get("result", body)
-            return list(result.get(res.plural, [])), int(result.get("pages") or 1)
-        if res.family == "ledger":
-            data = body.get("data", [])
-            meta = body.get("meta") or {}
-            return list(data if isinstance(data, list) else [data]), int(meta.get("pages") or 1)
-        meta = body.get("meta") or {}
-        return list(body.get(res.plural, [])), int(meta.get("pages") or 1)
+        """A list answer's records and page count (1 when the envelope gives none)."""
+        return res.rest.rows.rows(body), res.family.paging.page_count(body) or 1
 
     def _unwrap_single(self, res: Resource, body: Any) -> Mapping[str, Any]:
         if not isinstance(body, Mapping):
             raise ConnectorError(f"empty answer for one {res.single}", connector=self.name, obj=res.name)
-        if res.family in ("accounting", "report"):
-            result = body.get("response", {}).get("result", body)
-            item = result.get(res.single)
-        elif res.family == "ledger":
-            item = body.get("data")
-        else:
-            item = body.get(res.single)
+        item = res.rest.item(body)
         if not isinstance(item, Mapping):
             raise ConnectorError(f"answer holds no {res.single}", connector=self.name, obj=res.name)
         return item
@@ -387,10 +365,10 @@ class FreshBooksConnector(BaseConnector):
         """
         res = self._resource(obj, Capability.LIST)
         started_at = self._clock()
-        if res.family == "report":
+        if res.family.reading == "reports":
             yield self._reports(res, cursor)
             return
-        if res.family in ("identity", "ledger"):
+        if res.family.reading in ("identity", "listing"):
             yield Page(self._read_whole(res), cursor=None, full=True)
             return
         mark, extra = decode_cursor(cursor)
@@ -531,11 +509,11 @@ class FreshBooksConnector(BaseConnector):
         try:
             while True:
                 page += 1
-                query = [("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
+                query = res.family.paging.page(page, ID_PAGE_SIZE)
                 body = self._call(res.name, "GET", self._path(res.path), params=query)
                 read += 1
                 rows, pages = self._unwrap_list(res, body)
-                total = _list_total(res, body)
+                total = res.family.paging.record_count(body)
                 if total is not None:
                     totals.add(total)
                 for row in rows:
@@ -554,17 +532,11 @@ class FreshBooksConnector(BaseConnector):
         return ids, read, complete
 
     def _change_filter(self, res: Resource, mark: Watermark) -> list[tuple[str, str]]:
-        if res.changes == "updated_min":
-            # day granularity in US/Eastern; one day of overlap covers the day boundary and skew
-            day = mark.updated_at.astimezone(EASTERN).date() - timedelta(days=1)
-            return [("search[updated_min]", day.isoformat())]
-        if res.changes == "updated_since":
-            since = (mark.updated_at - UPDATED_SINCE_OVERLAP).astimezone(UTC)
-            return [("updated_since", since.strftime("%Y-%m-%dT%H:%M:%SZ"))]
-        return []
+        """The object's change filter (:mod:`.families`) for records changed since ``mark``."""
+        return list(res.rest.changes.params(mark))
 
     def _read_whole(self, res: Resource) -> list[Record]:
-        if res.family == "identity":
+        if res.family.reading == "identity":
             b = self.business()
             ident = b.identity
             fields = {
@@ -580,7 +552,7 @@ class FreshBooksConnector(BaseConnector):
                 "last_name": ident.get("last_name"),
             }
             return [Record(str(b.business_id), fields)]
-        if res.family == "ledger":
+        if res.family.reading == "listing":
             return [self._record(res, row, deleted=False) for rows in self._list_pages(res, []) for row in rows]
         raise UnsupportedError(f"{res.name} is read per currency", connector=self.name, obj=res.name)
 
@@ -633,7 +605,7 @@ class FreshBooksConnector(BaseConnector):
         page = 0
         while True:
             page += 1
-            query = [*params, ("page", str(page)), ("per_page", str(ID_PAGE_SIZE))]
+            query = [*params, *clients.family.paging.page(page, ID_PAGE_SIZE)]
             rows, pages = self._unwrap_list(clients, self._call(obj, "GET", self._path(clients.path), params=query))
             records = [self._record(clients, row) for row in rows]
             known.update(str(r.fields["currency_code"]).upper() for r in records if r.fields.get("currency_code"))
@@ -680,7 +652,7 @@ class FreshBooksConnector(BaseConnector):
     def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
         """The live records with these keys (soft-deleted ones are absent; archived ones are not)."""
         res = self._resource(obj, Capability.GET)
-        if res.family == "report":
+        if res.family.reading == "reports":
             # a report's key ends in its currency: read just those
             wanted = set(keys)
             named = sorted({k.rpartition(":")[2].upper() for k in keys if ":" in k})
@@ -710,16 +682,16 @@ class FreshBooksConnector(BaseConnector):
 
     def _get_one(self, res: Resource, key: str) -> Record:
         assert res.item_path is not None
-        body = self._call(res.name, "GET", self._path(res.item_path, key), params=self._includes(res), key=key)
+        body = self._call(res.name, "GET", self._path(res.item_path, key), params=res.rest.item_params, key=key)
         return self._record(res, self._unwrap_single(res, body))
 
     def find(self, obj: str, field: str, values: Sequence[Any]) -> list[Record]:
         res = self._resource(obj)
-        if not res.spec.can(Capability.FIND) or res.family != "accounting" or not values:
+        if not res.spec.can(Capability.FIND) or res.family.search_param is None or not values:
             return []
         found: list[Record] = []
         for value in values:
-            for rows in self._list_pages(res, [(f"search[{field}]", str(value))]):
+            for rows in self._list_pages(res, res.family.search(field, str(value)) or []):
                 found.extend(r for r in (self._record(res, row) for row in rows) if r.fields.get(field) == value)
         return found
 
@@ -746,7 +718,7 @@ class FreshBooksConnector(BaseConnector):
     def _send(self, res: Resource, method: str, path: str, wire: Mapping[str, Any], key: str | None) -> Any:
         """One write; a validation error about a currency names the currency the record is in."""
         try:
-            return self._call(res.name, method, path, params=self._includes(res), body=self._envelope(res, wire),
+            return self._call(res.name, method, path, params=res.rest.item_params, body=self._envelope(res, wire),
                               key=key)
         except ValidationError as exc:
             if isinstance(exc, NeedsDecisionError):
@@ -761,7 +733,8 @@ class FreshBooksConnector(BaseConnector):
             ) from None
 
     def _envelope(self, res: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(data) if res.family == "ledger" else {str(res.single): dict(data)}
+        """A write's body: ``{single: fields}``, or the fields bare where the family takes them so."""
+        return {res.rest.wrap: dict(data)} if res.rest.wrap else dict(data)
 
     def _after_write(self, res: Resource, body: Any, key: str | None) -> Record:
         try:
@@ -806,7 +779,7 @@ class FreshBooksConnector(BaseConnector):
                 obj,
                 "PUT",
                 path,
-                params=self._includes(res),
+                params=res.rest.item_params,
                 body=self._envelope(res, {"vis_state": int(vis_state)}),
                 key=key,
             )
@@ -854,16 +827,6 @@ class FreshBooksConnector(BaseConnector):
 
     def close(self) -> None:
         self.http.close()
-
-
-def _list_total(res: Resource, body: Any) -> int | None:
-    """The ``total`` a list answer reports, if it reports one."""
-    if not isinstance(body, Mapping):
-        return None
-    accounting = res.family == "accounting"
-    holder = body.get("response", {}).get("result", body) if accounting else (body.get("meta") or {})
-    total = holder.get("total") if isinstance(holder, Mapping) else None
-    return int(total) if isinstance(total, int) or (isinstance(total, str) and total.isdigit()) else None
 
 
 def _needs_stored_currency(res: Resource, data: Mapping[str, Any]) -> bool:

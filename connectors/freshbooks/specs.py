@@ -24,16 +24,19 @@ How changes and deletes are detected, per family (reference §1.6, §3):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from connectors.freshbooks import families
+from connectors.freshbooks.families import CHANGE_FILTERS, Family
 from connectors.freshbooks.wire import TimeZoneRule
 from syncengine.connector import READ_ONLY, Capability, FieldSpec, FieldType, ObjectSpec
+from syncengine.rest import Resource as RestResource
+from syncengine.rest import Select
 
 __all__ = ["RESOURCES", "Resource"]
 
-Family = Literal["accounting", "projects", "timetracking", "ledger", "identity", "report"]
 ChangeFilter = Literal["updated_min", "updated_since", "full"]
 DeleteStyle = Literal["vis_state", "http"]
 DeleteSignal = Literal["vis_state", "include_deleted", "absence", "none"]
@@ -67,6 +70,25 @@ class Resource:
     utc_fields: frozenset[str] = frozenset()
     #: the object's own id field (``userid``, ``invoiceid``): an alias of ``id``, never written.
     alias: str | None = None
+    #: the object as a REST-layer resource: its family's envelopes, paging and includes, its filter.
+    rest: RestResource = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fam = self.family
+        includes = fam.includes(self.includes)
+        object.__setattr__(self, "rest", RestResource(
+            self.spec.name,
+            self.path,
+            item_path=self.item_path,
+            create_path=self.create_path,
+            rows=Select(fam.rows.format(plural=self.plural or self.spec.name)),
+            item=Select(fam.item.format(single=self.single or self.spec.name)),
+            wrap=(self.single or self.spec.name) if fam.wraps_writes else None,
+            paginator=fam.paging,
+            changes=CHANGE_FILTERS[self.changes],
+            list_params=includes,
+            item_params=includes,
+        ))
 
     @property
     def name(self) -> str:
@@ -183,7 +205,7 @@ def _accounting(
     base = f"/accounting/account/{{account_id}}/{group_path}"
     return Resource(
         spec=spec,
-        family="accounting",
+        family=families.ACCOUNTING,
         path=base,
         item_path=base + "/{id}",
         single=single,
@@ -387,7 +409,7 @@ TAXES = Resource(
         cursor_field=None,
         description="Taxes. Deleted for good by HTTP DELETE, so every pull lists them all.",
     ),
-    family="accounting",
+    family=families.ACCOUNTING,
     path="/accounting/account/{account_id}/taxes/taxes",
     item_path="/accounting/account/{account_id}/taxes/taxes/{id}",
     single="tax",
@@ -429,7 +451,7 @@ PROJECTS = Resource(
         cursor_field="updated_at",
         description="Projects. Deleted for good by HTTP DELETE: deletes are seen by an id-only listing.",
     ),
-    family="projects",
+    family=families.PROJECTS,
     path="/projects/business/{business_id}/projects",
     create_path="/projects/business/{business_id}/project",
     item_path="/projects/business/{business_id}/project/{id}",
@@ -470,7 +492,7 @@ TIME_ENTRIES = Resource(
         cursor_field=None,
         description="Time entries. No updated field is shown; updated_since filters on a hidden one.",
     ),
-    family="timetracking",
+    family=families.TIMETRACKING,
     path="/timetracking/business/{business_id}/time_entries",
     item_path="/timetracking/business/{business_id}/time_entries/{id}",
     single="time_entry",
@@ -501,7 +523,7 @@ ACCOUNT = Resource(
         ),
         description="The authorized identity and the business this connector works in.",
     ),
-    family="identity",
+    family=families.IDENTITY,
     path="/auth/api/v1/users/me",
     zone="utc",
 )
@@ -527,7 +549,7 @@ ACCOUNTS = Resource(
         ),
         description="Ledger accounts (the chart of accounts).",
     ),
-    family="ledger",
+    family=families.LEDGER,
     path="/accounting/businesses/{business_uuid}/ledger_accounts/accounts",
     zone="utc",
     updated_field="updated_at",
@@ -551,7 +573,7 @@ BALANCE_SHEET = Resource(
         description="Balance sheet for today, one per currency the business uses (or report_currency), re-read "
         "on every pull.",
     ),
-    family="report",
+    family=families.REPORT,
     path="/accounting/account/{account_id}/reports/accounting/balance_sheet",
     single="balance_sheet",
 )
@@ -584,7 +606,7 @@ CASH_FLOW = Resource(
         description="Cash flow from report_start to today, one per currency the business uses (or "
         "report_currency), re-read every pull.",
     ),
-    family="report",
+    family=families.REPORT,
     path="/accounting/businesses/{business_uuid}/reports/cash_flow",
     single="cash_flow",
 )
