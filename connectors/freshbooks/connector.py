@@ -48,17 +48,10 @@ from syncengine.errors import (
     UnsupportedError,
     ValidationError,
 )
-from syncengine.http import (
-    ErrorContext,
-    OAuth2RefreshAuth,
-    RateLimit,
-    RetryPolicy,
-    make_client,
-    raise_for_response,
-    transport_errors,
-)
+from syncengine.http import OAuth2RefreshAuth, RateLimit, RetryPolicy, make_client
 from syncengine.incremental import Watermark, advance, decode_cursor, encode_cursor
 from syncengine.records import Money, Record
+from syncengine.rest import RestClient
 from syncengine.tokens import TokenStore
 
 __all__ = ["CONFIG_KEYS", "FreshBooksConnector"]
@@ -162,13 +155,15 @@ class FreshBooksConnector(BaseConnector):
             user_agent=f"syncengine/0.1 (FreshBooks client_id {client_id})",
         )
         self._business: Business | None = None
+        self.rest = RestClient(self.http, connector=name, parse_error=parse_error, auth_hint=REAUTHORIZE,
+                               page_size=self.page_size, path_values=self._business_ids)
         #: currencies met on the records this connector read (clients, invoices, estimates)
         self._currencies_seen: set[str] = set()
         #: the currencies of every client as of a moment: the last full listing of the clients
         #: (the clients pull's or the reports' own), reused by the next report pulled
         self._currency_scan: tuple[Watermark, frozenset[str]] | None = None
         #: API calls made, by object (for the API-cost benchmark and tests).
-        self.calls: dict[str, int] = {}
+        self.calls = self.rest.calls
 
     @classmethod
     def from_config(cls, name: str, config: Mapping[str, Any], store: TokenStore) -> FreshBooksConnector:
@@ -237,14 +232,13 @@ class FreshBooksConnector(BaseConnector):
             self._business = choose_business(body, self.business_id, connector=self.name)
         return self._business
 
+    def _business_ids(self) -> dict[str, Any]:
+        """The values path templates name, from the business in use."""
+        b = self.business()
+        return {"account_id": b.account_id, "business_id": b.business_id, "business_uuid": b.business_uuid}
+
     def _path(self, template: str, key: str | None = None) -> str:
-        ids: dict[str, Any] = {}
-        if "{account_id}" in template or "{business_id}" in template or "{business_uuid}" in template:
-            b = self.business()
-            ids = {"account_id": b.account_id, "business_id": b.business_id, "business_uuid": b.business_uuid}
-        if key is not None:
-            ids["id"] = key
-        return template.format(**ids)
+        return self.rest.path(template, key)
 
     def _call(
         self,
@@ -256,14 +250,10 @@ class FreshBooksConnector(BaseConnector):
         body: Mapping[str, Any] | None = None,
         key: str | None = None,
     ) -> Any:
-        context = ErrorContext(connector=self.name, obj=obj, key=key, auth_hint=REAUTHORIZE)
-        self.calls[obj] = self.calls.get(obj, 0) + 1
-        with transport_errors(context):
-            response = self.http.request(method, path, params=list(params or []), json=body)
         try:
-            raise_for_response(response, parse_error, context)
+            response = self.rest.request(method, path, obj=obj, key=key, params=params or (), body=body)
         except AuthError as exc:
-            missing = self._missing_scope(obj, method, exc) if response.status_code == 403 else None
+            missing = self._missing_scope(obj, method, exc) if exc.status == 403 else None
             if missing is not None:
                 raise MissingScopeError(missing, connector=self.name, obj=obj, key=key, method=method) from exc
             raise
