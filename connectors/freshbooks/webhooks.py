@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from connectors.freshbooks.connector import FreshBooksConnector
+from connectors.freshbooks.families import ACCOUNTING
+from syncengine.rest import Select
 
 __all__ = [
     "EVENT_OBJECTS",
@@ -42,6 +44,9 @@ __all__ = [
 
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
 _CALLBACKS = "/events/account/{account_id}/events/callbacks"
+#: callbacks answer in the accounting envelope (``response.result``, page numbers).
+_CALLBACK = Select("response.result.callback")
+_CALLBACK_ROWS = Select("response.result.callbacks")
 
 #: webhook resource name -> the connector's object (``service`` events are tasks' mirrors).
 EVENT_OBJECTS: Mapping[str, str] = {
@@ -111,18 +116,15 @@ def parse_delivery(body: bytes) -> Delivery:
     )
 
 
-def _unwrap(body: Any, key: str) -> Any:
-    if isinstance(body, Mapping):
-        result = body.get("response", {}).get("result", body)
-        if isinstance(result, Mapping):
-            return result.get(key)
-    return None
+def _callback(body: Any) -> dict[str, Any]:
+    found = _CALLBACK(body)
+    return dict(found) if isinstance(found, Mapping) else {}
 
 
 def create_callback(connector: FreshBooksConnector, event: str, uri: str) -> dict[str, Any]:
     """Register ``uri`` for ``event`` (e.g. ``invoice`` for all invoice events, or ``invoice.create``)."""
     body = connector.api("POST", _CALLBACKS, obj="callbacks", body={"callback": {"event": event, "uri": uri}})
-    return dict(_unwrap(body, "callback") or {})
+    return _callback(body)
 
 
 def verify_callback(connector: FreshBooksConnector, callback_id: int | str, verifier: str) -> dict[str, Any]:
@@ -134,17 +136,16 @@ def verify_callback(connector: FreshBooksConnector, callback_id: int | str, veri
         key=str(callback_id),
         body={"callback": {"verifier": verifier}},
     )
-    return dict(_unwrap(body, "callback") or {})
+    return _callback(body)
 
 
 def list_callbacks(connector: FreshBooksConnector) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     page = 1
     while True:
-        body = connector.api("GET", _CALLBACKS, obj="callbacks", params=[("page", str(page)), ("per_page", "100")])
-        found.extend(_unwrap(body, "callbacks") or [])
-        result = body.get("response", {}).get("result", {}) if isinstance(body, Mapping) else {}
-        if page >= int(result.get("pages") or 1):
+        body = connector.api("GET", _CALLBACKS, obj="callbacks", params=ACCOUNTING.paging.page(page, 100))
+        found.extend(dict(row) for row in _CALLBACK_ROWS.rows(body))
+        if page >= (ACCOUNTING.paging.page_count(body) or 1):
             return found
         page += 1
 
