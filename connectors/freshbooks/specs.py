@@ -3,6 +3,8 @@
 A :class:`Resource` is the Singer-style stream declaration: path templates, envelope keys, which
 change filter the API offers, which time zone its naive timestamps are in, how a delete is done
 and how a delete is *seen*. The connector is generic over this table; no object has a class.
+Its ``family`` (:mod:`.families`) and names make its :class:`syncengine.rest.Resource` (``rest``):
+envelope selectors, page numbers, includes, write wrap and change filter.
 
 How changes and deletes are detected, per family (reference §1.6, §3):
 
