@@ -77,6 +77,9 @@ def serve(port: int, scale: float, rng_seed: int) -> None:
     server.start()
     server.set_now(datetime.now(UTC))  # the seeded data ends QUIET_DAYS ago; the clock is real time again
     counts = {name: server.state.count(collection) for name, collection in LISTED.items()}
+    with server.state.lock:  # the records to edit, spread evenly (listing them through the API costs minutes)
+        edit_ids = {name: [int(r["id"]) for r in list(server.state.rows(name))[:: max(1, counts[name] // wanted)]]
+                    [:wanted] for name, wanted in EDITS.items()}
     stop = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -86,7 +89,8 @@ def serve(port: int, scale: float, rng_seed: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     print(json.dumps({"url": server.url, "client_id": server.client_id, "client_secret": server.client_secret,
                       "account_id": server.account_id, "business_id": server.business_id,
-                      "seed_seconds": round(seed_seconds, 2), "rss_mb": _rss_mb(os.getpid()), "counts": counts}),
+                      "seed_seconds": round(seed_seconds, 2), "rss_mb": _rss_mb(os.getpid()), "counts": counts,
+                      "edit_ids": edit_ids}),
           flush=True)
     try:
         while not stop:
@@ -197,23 +201,13 @@ def _edit(api: httpx.Client, token: str, ready: dict[str, Any]) -> dict[str, lis
              "invoices": (f"/accounting/account/{account}/invoices/invoices", "invoice", "notes"),
              "payments": (f"/accounting/account/{account}/payments/payments", "payment", "note"),
              "time_entries": (f"/timetracking/business/{business}/time_entries", "time_entry", "note")}
-    for name, wanted in EDITS.items():
+    for name in EDITS:
         path, single, field = paths[name]
-        ids: list[int] = []
-        total = ready["counts"][name]
-        step = max(1, total // wanted)
-        page = 0
-        while len(ids) < wanted:
-            page += 1
-            answer = api.get(path, params={"page": page, "per_page": PAGE}, headers=headers).json()
-            rows = answer["response"]["result"][name] if "response" in answer else answer[name]
-            if not rows:
-                break
-            ids += [int(r["id"]) for i, r in enumerate(rows, start=(page - 1) * PAGE) if i % step == 0]
-        for number, key in enumerate(ids[:wanted]):
+        ids: list[int] = ready["edit_ids"][name]
+        for number, key in enumerate(ids):
             api.put(f"{path}/{key}", json={single: {field: f"Edited by the bench {number}"}},
                     headers=headers).raise_for_status()
-        done[name] = ids[:wanted]
+        done[name] = ids
     return done
 
 

@@ -138,15 +138,23 @@ def _config_errors(exc: ConfigError | ConfigErrors) -> None:
 
 
 @contextmanager
-def _loaded(config_path: Path) -> Iterator[tuple[Config, Any]]:
-    """The config and its ledger; config mistakes exit with code 2."""
+def _loaded(config_path: Path, *, reading: str | None = None) -> Iterator[tuple[Config, Any]]:
+    """The config and its ledger; config mistakes exit with code 2. A command that only reads
+    (``reading`` says what it shows) finds no SQLite ledger file yet: it says so and exits 0,
+    without creating one (a new ledger is the first sync's to make)."""
     from syncengine.ledger import Ledger, LedgerError
+    from syncengine.ledger.connect import sqlite_path
 
     try:
         config = load_config(config_path)
     except (ConfigError, ConfigErrors) as exc:
         _config_errors(exc)
         raise typer.Exit(EXIT_CONFIG) from None
+    path = sqlite_path(config.ledger_url) if reading else None
+    if path is not None and not os.path.lexists(path):
+        config.close()
+        out.print(f"no {reading} yet: there is no ledger at {path} (the first `syncengine sync` creates it)")
+        raise typer.Exit(0)
     try:
         ledger = Ledger.open(config.ledger_url)
     except LedgerError as exc:  # an empty, foreign or corrupt ledger file: named, with what to do
@@ -414,7 +422,7 @@ def status(
     port: Annotated[int, typer.Option(help="With --serve: the port.")] = 8080,
 ) -> None:
     """Cursors, the last runs and open conflicts (--serve: as a web page, with Prometheus metrics)."""
-    with _loaded(config) as (_cfg, ledger):
+    with _loaded(config, reading=None if serve else "runs or cursors") as (_cfg, ledger):
         if serve:
             from syncengine.observability import serve_status
 
@@ -476,7 +484,7 @@ def runs(
     """Recent runs: when, pipeline, outcome, counts (`runs show ID` for one run's errors and writes)."""
     if ctx.invoked_subcommand is not None:
         return
-    with _loaded(config) as (_cfg, ledger):
+    with _loaded(config, reading="runs") as (_cfg, ledger):
         table = Table(title="runs")
         for column in ("id", "started", "pipeline", "mode", "outcome", "counts", "errors"):
             table.add_column(column, overflow="fold")
@@ -525,7 +533,7 @@ def conflicts_list(
     all_: Annotated[bool, typer.Option("--all", help="Include resolved conflicts.")] = False,
 ) -> None:
     """Conflicts parked for a person (policy `manual`)."""
-    with _loaded(config) as (_cfg, ledger):
+    with _loaded(config, reading="conflicts") as (_cfg, ledger):
         table = Table(title="conflicts")
         for column in ("id", "pipeline", "pair", "left key", "right key", "fields", "status", "created"):
             table.add_column(column)

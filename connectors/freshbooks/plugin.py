@@ -89,13 +89,15 @@ def sandbox(
     scale: Annotated[float, typer.Option(help="Shrink --size by this factor (0 < scale <= 1).")] = 1.0,
     redirect_uri: Annotated[str, typer.Option(
         "--redirect-uri", help="The redirect URI registered with the sandbox's app.")] = "http://127.0.0.1:8976/callback",
+    second_business: Annotated[bool, typer.Option(
+        "--second-business", help="The login sees a second business (try the several-businesses flow).")] = False,
 ) -> None:
     """Run the local FreshBooks emulator (the sandbox) until interrupted."""
     from connectors.freshbooks.sandbox.cli import start_sandbox
 
     start_sandbox(port=port, seed=seed, state=state, token_ttl=token_ttl,
                   requests_per_minute=requests_per_minute, variants=variant or [], size=size, scale=scale,
-                  redirect_uri=redirect_uri)
+                  redirect_uri=redirect_uri, second_business=second_business)
 
 
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:

@@ -272,12 +272,7 @@ class Ledger:
     def pending_intents(self, pipeline: str, pair: str) -> list[Intent]:
         """Writes of earlier runs whose outcome is not settled: 'pending' (never sent) and 'sent'."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(intents)
-                .where(intents.c.pipeline == pipeline, intents.c.pair == pair,
-                       intents.c.state.in_(("pending", "sent")))
-                .order_by(intents.c.id)
-            ).all()
+            rows = conn.execute(pending_intents_query(pipeline, pair)).all()
         return [_intent(r) for r in rows]
 
     def mark_intents_sent(self, ids: Sequence[int]) -> None:
@@ -596,6 +591,20 @@ def _run(r: Any) -> RunInfo:
         json.loads(r.errors_json),
         None if reason is None else str(reason),
     )
+
+
+#: the partial index's own condition (migration 0002), so the planner can use that index.
+UNSETTLED_INTENTS = sa.text("state IN ('pending', 'sent')")
+
+
+def pending_intents_query(pipeline: str, pair: str) -> sa.Select[Any]:
+    """The unsettled intents of one pair. The states are written as SQL text, not bound values,
+    so the planner can match the partial index ``ix_intents_pipeline_pair`` (its WHERE is the
+    same text): with bound values SQLite scanned every intent ever kept, 83 ms a pair at 41,563
+    intents, about 4 s a run at business size (bench/freshbooks_bench.py)."""
+    return (sa.select(intents)
+            .where(intents.c.pipeline == pipeline, intents.c.pair == pair, UNSETTLED_INTENTS)
+            .order_by(intents.c.id))
 
 
 def _intent(r: Any) -> Intent:

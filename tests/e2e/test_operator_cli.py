@@ -73,3 +73,17 @@ def test_runs_lists_runs_and_show_gives_writes_per_pair_and_every_error_once(sta
 
     missing = run(starter, "runs", "show", "99")
     assert missing.returncode == 2 and "no run 99" in missing.stderr
+
+
+def test_reading_commands_in_a_fresh_folder_create_no_ledger(starter: Path) -> None:
+    """Friction found trying the CLI as a new user: `status` in a fresh folder created an empty
+    ledger as a side effect. Reading commands say there is nothing yet, exit 0, create nothing."""
+    ledger = starter / "syncengine.db"
+    assert not ledger.exists()
+    for args, what in ((("status",), "no runs or cursors yet"), (("runs",), "no runs yet"),
+                       (("conflicts", "list"), "no conflicts yet")):
+        result = run(starter, *args)
+        assert result.returncode == 0 and what in result.stdout and str(ledger) in result.stdout, (args, result)
+        assert not ledger.exists(), args
+    assert run(starter, "sync").returncode == 0 and ledger.exists()
+    assert "no runs" not in run(starter, "runs").stdout

@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redirect-uri", default=CLI_REDIRECT_URI, help="the redirect URI the app registers")
     parser.add_argument("--size", default=None, help="a data set of exact counts instead of --seed: business")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink --size by this factor")
+    parser.add_argument("--second-business", action="store_true", help="the login sees a second business")
     args = parser.parse_args(argv)
     try:
         variants = parse_assignments(args.variant)
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--variant {exc}")  # one line, exit 2
     run_sandbox(port=args.port, seed=args.seed, state_file=args.state, token_ttl=args.token_ttl,
                 requests_per_minute=args.requests_per_minute, variants=variants, redirect_uri=args.redirect_uri,
-                size=args.size, scale=args.scale)
+                size=args.size, scale=args.scale, second_business=args.second_business)
 
 
 if __name__ == "__main__":

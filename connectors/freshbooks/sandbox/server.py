@@ -271,7 +271,7 @@ def describe(server: SandboxServer) -> str:
 def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file: str | None = None,
                 token_ttl: int = 43200, requests_per_minute: int | None = None,
                 variants: dict[str, str] | None = None, size: str | None = None, scale: float = 1.0,
-                redirect_uri: str = CLI_REDIRECT_URI) -> None:
+                redirect_uri: str = CLI_REDIRECT_URI, second_business: bool = False) -> None:
     """Serve until SIGINT/SIGTERM, then save the state file (if any) and return."""
     if host != HOST:
         raise ValueError("the FreshBooks sandbox only listens on 127.0.0.1")
@@ -286,7 +286,7 @@ def run_sandbox(host: str = HOST, port: int = 8765, seed: int = 1000, state_file
     try:
         with SandboxServer(seed=seed, port=port, token_ttl=token_ttl, requests_per_minute=requests_per_minute,
                            state_file=state_file, variants=variants, size=size, scale=scale,
-                           redirect_uri=redirect_uri) as server:
+                           redirect_uri=redirect_uri, second_business=second_business) as server:
             print(describe(server), flush=True)
             stop.wait()
     finally:
