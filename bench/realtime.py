@@ -52,8 +52,8 @@ def load() -> str:
 
 
 @contextlib.contextmanager
-def database(workers: int) -> Iterator[str | None]:
-    if not workers:
+def database(postgres: bool) -> Iterator[str | None]:
+    if not postgres:
         yield None
         return
     from tests.integration.workers.cluster import scratch_database
@@ -188,6 +188,8 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=0, help="N syncengine worker processes (0: embedded)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="embedded daemon on a scratch PostgreSQL ledger (always so with --workers)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/realtime.md"))
     args = parser.parse_args()
     import structlog
@@ -196,16 +198,16 @@ def main() -> None:
     load_before = load()
     began = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp, SandboxServer(seed=5, port=0, rng_seed=3) as sb, \
-            database(args.workers) as url:
+            database(args.postgres or bool(args.workers)) as url:
         root = Path(tmp)
         config = write_config(root, sb, free_port(), ledger_url=url)
-        if url:
+        if args.workers:
             with config.open("a") as handle:
                 handle.write("workers:\n  concurrency: 2\n")
         with run_daemon(config, sb) as r:
             wait_until(lambda: r.daemon.ledger.load_token("webhook:books"), what="the verifier")
             phases: list[str] = []
-            if url:
+            if url and args.workers:
                 with worker_processes(config, args.workers, url, root):
                     latencies, read, burst, window = measure(r, args)
                 phases = job_phases(url, *window)
@@ -214,10 +216,10 @@ def main() -> None:
     load_after = load()
     mode = (f"{args.workers} `syncengine worker` processes (--concurrency 2), daemon receiving only, "
             "PostgreSQL ledger and procrastinate queue" if args.workers
-            else "embedded daemon, SQLite ledger, in-process work queue")
+            else f"embedded daemon, {'PostgreSQL' if args.postgres else 'SQLite'} ledger, in-process work queue")
     command = f"`.venv/bin/python bench/realtime.py --edits {args.edits}" + (
-        f" --workers {args.workers}`" if args.workers else "`")
-    label = f"{args.workers} workers" if args.workers else "embedded"
+        f" --workers {args.workers}`" if args.workers else " --postgres`" if args.postgres else "`")
+    label = f"{args.workers} workers" if args.workers else "embedded, PostgreSQL" if args.postgres else "embedded"
 
     def row(what: str, values: list[float]) -> str:
         ms = [v * 1000 for v in values]
