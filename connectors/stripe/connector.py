@@ -132,6 +132,13 @@ class StripeConnector(BaseConnector):
     def calls(self) -> Counter[str]:
         return self.rest.calls
 
+    def check_key(self) -> str:
+        """``syncengine validate --online``: one page of one customer, so a key Stripe refuses (401)
+        or a restricted key without read access to customers (403) is said before a sync."""
+        self.rest.call("GET", "/v1/customers", obj="customers", params=[("limit", "1")])
+        key = str(self.options.api_key or os.environ.get("STRIPE_API_KEY") or "")
+        return "the API key is accepted" + (" (test mode)" if key.startswith(("sk_test_", "rk_test_")) else "")
+
     # -- description --------------------------------------------------------------------------
     def objects(self) -> Mapping[str, ObjectSpec]:
         return {name: o.spec for name, o in OBJECTS.items()}
