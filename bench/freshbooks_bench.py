@@ -60,6 +60,8 @@ LISTED = {"clients": "clients", "taxes": "taxes", "items": "items", "tasks": "ta
 SINGLE_READS = ("account", "balance_sheet", "cash_flow")  # one call each: identity, two reports
 # objects whose deletes the API shows only in a second listing (search[vis_state]=1): accounting ones
 DELETE_PASS = ("clients", "items", "tasks", "invoices", "estimates", "payments", "expenses")
+# objects whose deletes only an id-only listing finds (connectors/freshbooks/idset.py)
+ID_LISTED = ("projects", "time_entries")
 
 
 # -- the sandbox process ---------------------------------------------------------------------------
@@ -77,6 +79,7 @@ def serve(port: int, scale: float, rng_seed: int) -> None:
     server.start()
     server.set_now(datetime.now(UTC))  # the seeded data ends QUIET_DAYS ago; the clock is real time again
     counts = {name: server.state.count(collection) for name, collection in LISTED.items()}
+    currencies = len({str(r["currency_code"]).upper() for r in server.state.list("clients")})
     with server.state.lock:  # the records to edit, spread evenly (listing them through the API costs minutes)
         edit_ids = {name: [int(r["id"]) for r in list(server.state.rows(name))[:: max(1, counts[name] // wanted)]]
                     [:wanted] for name, wanted in EDITS.items()}
@@ -90,7 +93,7 @@ def serve(port: int, scale: float, rng_seed: int) -> None:
     print(json.dumps({"url": server.url, "client_id": server.client_id, "client_secret": server.client_secret,
                       "account_id": server.account_id, "business_id": server.business_id,
                       "seed_seconds": round(seed_seconds, 2), "rss_mb": _rss_mb(os.getpid()), "counts": counts,
-                      "edit_ids": edit_ids}),
+                      "currencies": currencies, "edit_ids": edit_ids}),
           flush=True)
     try:
         while not stop:
@@ -179,11 +182,12 @@ def _object_of(path: str) -> str:
     return "account" if name == "me" else name  # the identity call: business discovery and `account`
 
 
-def minimum_pages(records: dict[str, int]) -> dict[str, int]:
+def minimum_pages(records: dict[str, int], currencies: int = 1) -> dict[str, int]:
     """Pages the data needs: every listed object's records at 100 a page (an empty one still takes
-    a page to learn so), plus one call for each single read (identity, two reports)."""
+    a page to learn so), plus one call for each single read: the identity, and each report once
+    per currency the business uses (its clients' currencies)."""
     pages = {name: max(1, math.ceil(count / PAGE)) for name, count in records.items()}
-    pages.update({name: 1 for name in SINGLE_READS})
+    pages.update({name: 1 if name == "account" else currencies for name in SINGLE_READS})
     return pages
 
 
@@ -226,8 +230,10 @@ def _profile(args: argparse.Namespace, phase: str) -> Path | None:
 
 def _with_delete_listings(phase: dict[str, Any], ready: dict[str, Any]) -> dict[str, Any]:
     """An incremental pull must also ask for deletes: a ``search[vis_state]=1`` page per accounting
-    object, and projects' id listing (their API lists no deletes at all)."""
-    pages = len(DELETE_PASS) + max(1, math.ceil(ready["counts"]["projects"] / PAGE))
+    object, and the id listings of what the API lists no deletes of: projects, and time entries
+    while the account shows none deleted as ``active: false`` (the sandbox's strict default,
+    ``time_entry_delete=hard``: then only an id listing finds a deleted entry)."""
+    pages = len(DELETE_PASS) + sum(max(1, math.ceil(ready["counts"][name] / PAGE)) for name in ID_LISTED)
     phase["delete_listing_pages"] = pages
     phase["minimum_with_delete_listings"] = phase["minimum_pages"] + pages
     phase["calls_over_minimum_with_delete_listings"] = round(
@@ -287,11 +293,12 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
         phases = []
         before = _stats(api)
         first = _sync(env, "first sync into an empty SQLite database", _profile(args, "first"))
-        phases.append(_phase(first, _calls(before, _stats(api)), minimum_pages(ready["counts"]), args.rate))
+        whole = minimum_pages(ready["counts"], ready["currencies"])
+        phases.append(_phase(first, _calls(before, _stats(api)), whole, args.rate))
         _print(phases[-1])
         if first["exit_code"] != 0:
             raise SystemExit("the first sync failed")
-        quiet = minimum_pages({name: 0 for name in LISTED})
+        quiet = minimum_pages({name: 0 for name in LISTED}, ready["currencies"])
         quiet["taxes"] = max(1, math.ceil(ready["counts"]["taxes"] / PAGE))
         quiet["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
         before = _stats(api)
@@ -304,7 +311,7 @@ def _run(args: argparse.Namespace, ready: dict[str, Any], ready_seconds: float) 
         changed = {name: len(edited.get(name, [])) for name in LISTED}
         # the changed records, plus the listings FreshBooks makes unavoidable: taxes and the chart of
         # accounts have no change filter (read whole), and projects' deletes are seen by their ids
-        needed = minimum_pages(changed)
+        needed = minimum_pages(changed, ready["currencies"])
         needed["taxes"] = max(1, math.ceil(ready["counts"]["taxes"] / PAGE))
         needed["accounts"] = max(1, math.ceil(ready["counts"]["accounts"] / PAGE))
         before = _stats(api)

@@ -132,6 +132,13 @@ class StripeConnector(BaseConnector):
     def calls(self) -> Counter[str]:
         return self.rest.calls
 
+    def check_key(self) -> str:
+        """``syncengine validate --online``: one page of one customer, so a key Stripe refuses (401)
+        or a restricted key without read access to customers (403) is said before a sync."""
+        self.rest.call("GET", "/v1/customers", obj="customers", params=[("limit", "1")])
+        key = str(self.options.api_key or os.environ.get("STRIPE_API_KEY") or "")
+        return "the API key is accepted" + (" (test mode)" if key.startswith(("sk_test_", "rk_test_")) else "")
+
     # -- description --------------------------------------------------------------------------
     def objects(self) -> Mapping[str, ObjectSpec]:
         return {name: o.spec for name, o in OBJECTS.items()}
@@ -589,12 +596,25 @@ class StripeConnector(BaseConnector):
             new = self.rest.create(prices, {
                 "product": key, "currency": price.currency.lower(),
                 "unit_amount": to_minor(price, None, field="price", obj=o.name, connector=self.name, key=key),
-                "metadata": {REF_KEY: idempotency_key},
+                "metadata": {REF_KEY: idempotency_key, **({"replaces": str(old_id)} if old_id else {})},
             }, headers=self._headers(idempotency_key, "new-price"))
             self.rest.update(o.rest, key, {"default_price": str(new["id"])},
                              headers=self._headers(idempotency_key, "default-price"))
         if old_id:
             self.rest.update(prices, str(old_id), {"active": False}, headers=self._headers(idempotency_key, "archive"))
+        self._archive_strays(key, None if price is None else str(new["id"]), idempotency_key)
+
+    def _archive_strays(self, product: str, keep: str | None, idempotency_key: str) -> None:
+        """Any other active price of ``product``: left by an earlier price change cut by a crash
+        between its requests (a new price made, the old one not yet archived) under another key.
+        The one window this cannot reach is a crash after the default price moved and before the
+        old one was archived, when no later change comes: its new price says ``replaces``."""
+        prices = OBJECTS["prices"].rest
+        for page in self.rest.pages(prices, [("product", product), ("active", "true")]):
+            for row in page.rows:
+                if str(row["id"]) != keep:
+                    self.rest.update(prices, str(row["id"]), {"active": False},
+                                     headers=self._headers(idempotency_key, f"archive-{row['id']}"))
 
     def _update_invoice(self, o: StripeObject, key: str, data: dict[str, Any], idempotency_key: str) -> Record:
         current = self.rest.fetch(o.rest, key)

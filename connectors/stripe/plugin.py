@@ -50,6 +50,14 @@ def sandbox(
                 requests_per_minute=requests_per_minute)
 
 
+def check(connector: Connector) -> str:
+    """``syncengine validate --online``: the API key is accepted."""
+    from connectors.stripe.connector import StripeConnector
+
+    assert isinstance(connector, StripeConnector)
+    return connector.check_key()
+
+
 def webhook_source(connector: Connector, secrets: TokenStore) -> WebhookSource:
     from connectors.stripe.webhook_source import webhook_source as build
 
@@ -62,6 +70,7 @@ plugin = ConnectorPlugin(
     factory=factory,
     options_model=options_model,
     sandbox=sandbox,
+    check=check,
     webhook_source=webhook_source,
     contract_subjects="tests.contract.stripe_subjects",
 )

@@ -37,6 +37,7 @@ class Model:
         self.organization = {c.email: c.organization for c in seed.clients}
         self.item_amount = {i.name: i.amount for i in seed.items}
         self.paid: set[str] = set()  # emails of the clients whose invoice was paid in Stripe
+        self.strays = 0  # old prices left active by a kill in the one window (see check())
 
     def invoice_status(self, email: str, sent: bool) -> str:
         if email in self.paid:
@@ -86,10 +87,15 @@ def check(env: Env, model: Model) -> None:
             active_prices[price["product"]].append(price)
     for item in seed.items:
         product = products[item.name]
-        (price,) = active_prices[product["id"]]
-        assert price["id"] == product["default_price"]
+        price = next(p for p in active_prices[product["id"]] if p["id"] == product["default_price"])
         assert (price["unit_amount"], price["currency"]) == (
             minor(model.item_amount[item.name], item.currency), item.currency.lower()), item.name
+        # One active price per product, but for the one window the connector cannot close without
+        # a later change (README): cut after the default moved and before the old price was
+        # archived. That stray is the one the default price says it replaces; any other is a bug.
+        strays = [p["id"] for p in active_prices[product["id"]] if p["id"] != price["id"]]
+        assert strays in ([], [price["metadata"].get("replaces")]), (item.name, strays, price["metadata"])
+        model.strays += len(strays)
 
     # invoices -> Stripe invoices: one per seeded invoice, on its client's customer, line by line
     email_of = {c["id"]: email for email, c in customers.items()}

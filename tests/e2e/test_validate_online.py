@@ -101,3 +101,24 @@ def test_csv_read_only_and_a_database_that_does_not_answer(tmp_path: Path) -> No
     offline = run(tmp_path, "validate")  # the mapping check meets the database too: one line, no traceback
     assert offline.returncode == 2 and "Traceback" not in offline.stderr, offline.stderr
     assert _lines(offline.stderr) == [next(line for line in _lines(offline.stderr) if "port 1" in line)]
+
+
+def test_stripe_key_accepted_and_refused(tmp_path: Path) -> None:
+    """The Stripe plugin had no online check (`skip`): a wrong key was found by the first sync."""
+    import subprocess
+
+    from bench.reliability.freshbooks_stripe import Env, syncengine_exe
+
+    with Env(tmp_path / "run") as env:
+        def validate() -> subprocess.CompletedProcess[str]:
+            return subprocess.run([syncengine_exe(), "validate", "--online", "-c", str(env.config)],
+                                  capture_output=True, text=True, timeout=120, cwd=env.folder)
+
+        good = validate()
+        env.config.write_text(env.config.read_text().replace(env.st.api_key, "sk_test_not_a_key_we_gave"))
+        bad = validate()
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "ok connector pay (Stripe): the API key is accepted (test mode)" in good.stdout, good.stdout
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    (line,) = _lines(bad.stderr)
+    assert "connector pay (Stripe)" in line and "api_key" in line, line

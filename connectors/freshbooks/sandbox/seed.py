@@ -110,24 +110,27 @@ def populate_catalog(book: Book, rng: random.Random, now: datetime, items: int) 
              _moment(rng, now))
 
 
+def add_client(book: Book, rng: random.Random, index: int, now: datetime) -> tuple[int, str]:
+    """One generated client (the ``index``-th: its email is unique); its id and currency."""
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    org = f"{rng.choice(ORG_A)} {rng.choice(ORG_B)} {rng.choice(ORG_C)}"
+    city, province, country, local = rng.choice(PLACES)
+    currency = rng.choices(("USD", local, "EUR", "GBP"), weights=(50, 25, 15, 10))[0]
+    domain = org.split()[0].lower() + org.split()[1].lower() + ".example.com"
+    record = _put(book, CLIENTS, {
+        "fname": first, "lname": last, "organization": org, "currency_code": currency,
+        "email": f"{first.lower()}.{last.lower()}.{index + 1}@{domain}",
+        "p_street": f"{rng.randint(1, 999)} {rng.choice(LAST)} St", "p_city": city, "p_province": province,
+        "p_country": country, "p_code": f"{rng.randint(10000, 99999)}",
+        "bus_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+    }, _moment(rng, now))
+    return int(record["id"]), currency
+
+
 def populate(book: Book, rng: random.Random, clients: int, now: datetime, identity_id: int = 1) -> None:
     """Fill ``book`` with ``clients`` clients and proportionate related records."""
     populate_catalog(book, rng, now, max(5, min(clients, 40)))
-    client_ids: list[tuple[int, str]] = []
-    for index in range(clients):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        org = f"{rng.choice(ORG_A)} {rng.choice(ORG_B)} {rng.choice(ORG_C)}"
-        city, province, country, local = rng.choice(PLACES)
-        currency = rng.choices(("USD", local, "EUR", "GBP"), weights=(50, 25, 15, 10))[0]
-        domain = org.split()[0].lower() + org.split()[1].lower() + ".example.com"
-        record = _put(book, CLIENTS, {
-            "fname": first, "lname": last, "organization": org, "currency_code": currency,
-            "email": f"{first.lower()}.{last.lower()}.{index + 1}@{domain}",
-            "p_street": f"{rng.randint(1, 999)} {rng.choice(LAST)} St", "p_city": city, "p_province": province,
-            "p_country": country, "p_code": f"{rng.randint(10000, 99999)}",
-            "bus_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-        }, _moment(rng, now))
-        client_ids.append((int(record["id"]), currency))
+    client_ids = [add_client(book, rng, index, now) for index in range(clients)]
     invoices: list[Record] = []
     for cid, currency in client_ids:
         for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):

@@ -23,8 +23,8 @@ from decimal import Decimal
 
 from .billing import paid_by_invoice, recompute_document
 from .clock import iso_utc
-from .objects import CLIENTS, ESTIMATES, EXPENSES, INVOICES, PAYMENTS, PROJECTS, TIME_ENTRIES
-from .seed import FIRST, LAST, ORG_A, ORG_B, ORG_C, PLACES, SERVICES, VENDORS, _lines, _moment, _put, populate_catalog
+from .objects import ESTIMATES, EXPENSES, INVOICES, PAYMENTS, PROJECTS, TIME_ENTRIES
+from .seed import SERVICES, VENDORS, _lines, _moment, _put, add_client, populate_catalog
 from .store import Book, Record
 
 
@@ -68,7 +68,7 @@ def size_named(name: str, scale: float = 1.0) -> Size:
 def populate_sized(book: Book, rng: random.Random, size: Size, now: datetime, identity_id: int = 1) -> None:
     """Fill ``book`` with exactly ``size``'s records, deterministically from ``rng``."""
     populate_catalog(book, rng, now, size.items)
-    client_ids = [_client(book, rng, index, now) for index in range(size.clients)]
+    client_ids = [add_client(book, rng, index, now) for index in range(size.clients)]
     invoices = _invoices(book, rng, client_ids, size.invoices, now)
     if size.payments > 3 * sum(1 for invoice in invoices if invoice.get("_sent")):
         raise ValueError(f"{size.payments} payments need at least {size.payments // 3} sent invoices")
@@ -86,22 +86,6 @@ def populate_sized(book: Book, rng: random.Random, size: Size, now: datetime, id
                               "categoryid": rng.choice(category_ids), "date": moment.date().isoformat(),
                               "vendor": rng.choice(VENDORS), "notes": "", "clientid": client}, moment)
     _time_entries(book, rng, client_ids, size, now, identity_id)
-
-
-def _client(book: Book, rng: random.Random, index: int, now: datetime) -> tuple[int, str]:
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    org = f"{rng.choice(ORG_A)} {rng.choice(ORG_B)} {rng.choice(ORG_C)}"
-    city, province, country, local = rng.choice(PLACES)
-    currency = rng.choices(("USD", local, "EUR", "GBP"), weights=(50, 25, 15, 10))[0]
-    domain = org.split()[0].lower() + org.split()[1].lower() + ".example.com"
-    record = _put(book, CLIENTS, {
-        "fname": first, "lname": last, "organization": org, "currency_code": currency,
-        "email": f"{first.lower()}.{last.lower()}.{index + 1}@{domain}",
-        "p_street": f"{rng.randint(1, 999)} {rng.choice(LAST)} St", "p_city": city, "p_province": province,
-        "p_country": country, "p_code": f"{rng.randint(10000, 99999)}",
-        "bus_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-    }, _moment(rng, now))
-    return int(record["id"]), currency
 
 
 def _invoices(book: Book, rng: random.Random, client_ids: list[tuple[int, str]], count: int,

@@ -70,6 +70,21 @@ def test_a_product_price_change_makes_a_new_price_and_archives_the_old(stripe: S
     assert prices[changed.fields["default_price"]].fields["unit_amount"] == usd("12.00")
 
 
+def test_a_price_change_leaves_one_active_price_even_after_a_cut_one(sb: Any, stripe: StripeConnector) -> None:
+    """A price change cut by a crash after its new price was made (found by the SIGKILL e2e at
+    size: two active prices on one product): the next change archives that stray too."""
+    made = stripe.create("products", {"name": "Widget", "price": usd("10.50")}, "p-1")
+    stray = post(sb, "/v1/prices", {"product": made.key, "currency": "usd", "unit_amount": "1100",
+                                    f"metadata[{REF_KEY}]": "an-earlier-attempt"})
+    changed = stripe.update("products", made.key, {"price": usd("12.00")}, "p-2")
+    active = [p for p in everything(stripe, "prices").values()
+              if not p.deleted and p.fields.get("product") == made.key]
+    assert [p.key for p in active] == [changed.fields["default_price"]], active
+    assert stray["id"] != changed.fields["default_price"]
+    new_price = stripe.get("prices", [changed.fields["default_price"]])[0]
+    assert new_price.fields["metadata"]["replaces"] == made.fields["default_price"]
+
+
 def test_a_price_amount_change_creates_a_new_price(stripe: StripeConnector) -> None:
     product = stripe.create("products", {"name": "Yen thing"}, "p-1")
     price = stripe.create("prices", {"product": product.key, "currency": "JPY",
