@@ -132,6 +132,12 @@ class Page:
     #: what the connector wants counted in the run's report, not as errors (Stripe: events of
     #: unknown types skipped, a cursor past the events window answered by a full listing).
     counts: dict[str, int] = field(default_factory=dict)
+    #: the key of every live record of the object, from a complete id-only listing made during
+    #: this pull, when its pages carry only the changed records (an API that lists no deletes).
+    #: A linked key absent from it and from the pull may be a delete the connector could not see
+    #: (a record this engine created and someone deleted before the next pull): the engine reads
+    #: each such key (``get``) and takes only those not found for deletes.
+    present: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -410,13 +410,17 @@ class FreshBooksConnector(BaseConnector):
             cursor_extra["kept"] = "1"
         counts: dict[str, int] = {}
         if tracks_ids:
-            ids, deleted = self._absent(res, full, extra.get("ids"), listed_live, counts, listed_deleted)
+            ids, deleted, present = self._absent(res, full, extra.get("ids"), listed_live, counts, listed_deleted)
             if ids is not None:
                 cursor_extra["ids"] = ids.encode()
             if deleted:
                 if pending is not None:
                     yield pending
                 pending = Page(deleted, cursor=cursor, full=False)
+            if present is not None:
+                if pending is None:
+                    pending = Page([], cursor=cursor, full=full)
+                pending.present = frozenset(str(key) for key in present)
         final = seen_mark
         if res.changes == "updated_min" or (res.updated_field is None and res.changes == "updated_since"):
             # (time entries show no change time: everything before the pull's start was listed)
@@ -436,7 +440,7 @@ class FreshBooksConnector(BaseConnector):
     def _absent(
         self, res: Resource, full: bool, stored: str | None, listed_live: set[int], counts: dict[str, int],
         listed_deleted: frozenset[int] | set[int] = frozenset(),
-    ) -> tuple[IdSet | None, list[Record]]:
+    ) -> tuple[IdSet | None, list[Record], set[int] | None]:
         """Deletes of an object whose API lists none (projects, time entries deleted hard): the ids
         to keep in the cursor and the records found deleted, by an id-only listing compared with
         the ids stored last time (those the change pass already showed deleted are not repeated).
@@ -450,7 +454,7 @@ class FreshBooksConnector(BaseConnector):
         read), so each candidate is confirmed by reading it: only a 404 is a delete. At most
         :data:`ABSENCE_CONFIRMATIONS` are read per pull; the rest stay in the set for the next."""
         if full:
-            return IdSet(listed_live), []
+            return IdSet(listed_live), [], None
         previous: IdSet | None = None
         if stored:
             try:
@@ -464,10 +468,10 @@ class FreshBooksConnector(BaseConnector):
             counts["id_listing_incomplete"] = 1
             _log.warning("freshbooks.ids.incomplete", obj=res.name, pages=pages, ids=len(listed))
             # without an earlier set, a partial one would hide the unlisted ids' deletes for good
-            return (previous.union(listed | listed_live) if previous is not None else None), []
+            return (previous.union(listed | listed_live) if previous is not None else None), [], None
         now = listed | listed_live
         if previous is None:
-            return IdSet(now), []
+            return IdSet(now), [], now
         candidates = [key for key in previous.missing_from(now) if key not in listed_deleted]
         deleted: list[Record] = []
         kept: list[int] = []
@@ -488,7 +492,7 @@ class FreshBooksConnector(BaseConnector):
             else:
                 kept.append(key)  # there after all: the listing shifted under a concurrent change
         counts["deleted_by_absence"] = len(deleted)
-        return IdSet(now).union(kept), deleted
+        return IdSet(now).union(kept), deleted, now | set(kept)
 
     def _list_ids(self, res: Resource) -> tuple[set[int], int, bool]:
         """Every id of ``res``, by its plain listing at 100 a page without includes or filters:

@@ -83,11 +83,16 @@ class Pull:
     #: records cannot be missing any.
     links_before: int = 0
     linked_seen: int = 0
+    #: every live key, when the connector listed them apart from the records (Page.present).
+    present: set[str] | None = None
 
     @property
     def complete(self) -> bool:
         return self.full and self.pages > 0
 
+
+#: linked keys read back per pull to confirm an absence from Page.present (the rest wait a run).
+ABSENCE_CHECKS = 100
 
 def state_of(hash_: str | None) -> SideState:
     if hash_ == DELETED:
@@ -193,9 +198,8 @@ class PairSync:
                 for item in page:
                     right_changes.add(item)
             right = self._pulls["right"]
-            if right.complete:
-                for item in self._infer_deletes(right):
-                    right_changes.add(item)
+            for item in self._infer_deletes(right) if right.complete else self._absent_from_present(right):
+                right_changes.add(item)
             self._close_unrecovered("right")
 
             # Phase 2: the left side, streamed and applied page by page.
@@ -204,8 +208,9 @@ class PairSync:
                     self._process_left(page[start:start + self.options.batch_size], right_changes)
                     self._check_stop()
             left = self._pulls["left"]
-            if left.complete:
-                self._process_left(self._infer_deletes(left), right_changes)
+            gone = self._infer_deletes(left) if left.complete else self._absent_from_present(left)
+            if gone:
+                self._process_left(gone, right_changes)
             self._close_unrecovered("left")
 
             # Phase 3: what is left on the right.
@@ -354,6 +359,8 @@ class PairSync:
         side = pull.side
         pull.pages += 1
         pull.full = pull.full and page.full
+        if page.present is not None:
+            pull.present = (pull.present or set()) | page.present
         if page.cursor is not None:
             pull.cursor = page.cursor
         for error in page.errors:
@@ -431,6 +438,32 @@ class PairSync:
             for key, link in self._links(side, missing[start:start + 5000]).items():
                 gone.append(Seen(side, key, None, DELETED, None, True, {}, link))
         return gone
+
+    def _absent_from_present(self, pull: Pull) -> list[Seen]:
+        """An incremental pull whose connector listed every live key apart (Page.present): linked
+        keys it neither listed nor pulled may be deletes the connector could not see (a record
+        this engine created, deleted before the connector's next pull could know its id). Each
+        is read back first, at most :data:`ABSENCE_CHECKS` a run: only one not found is a delete,
+        so a listing that shifted under a concurrent change deletes nothing."""
+        if pull.present is None or self.keys is not None:
+            return []
+        side = pull.side
+        candidates: list[str] = []
+        for batch in self.ledger.iter_links(self.pipeline, self.pair.name, with_common=False):
+            for link in batch:
+                key = link.left_key if side == "left" else link.right_key
+                known = link.left_hash if side == "left" else link.right_hash
+                if key not in pull.present and key not in pull.seen_keys and known != DELETED:
+                    candidates.append(key)
+        if not candidates:
+            return []
+        checked = candidates[:ABSENCE_CHECKS]
+        self.report.counts[f"{side}_absence_checks"] += len(checked)
+        found = {r.key for r in self.connectors[side].get(self.objects[side], checked) if not r.deleted}
+        gone_keys = [key for key in checked if key not in found]
+        self.report.counts[f"{side}_deleted_by_absence_of_links"] += len(gone_keys)
+        return [Seen(side, key, None, DELETED, None, True, {}, link)
+                for key, link in self._links(side, gone_keys).items()]
 
     def _right_match_key(self, seen: Seen) -> tuple[Any, ...] | None:
         return self.pair.match_key("right", seen.fields, self.refs)

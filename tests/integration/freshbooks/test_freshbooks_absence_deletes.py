@@ -254,3 +254,39 @@ def test_an_id_listing_cut_short_infers_no_delete(tmp_path: Path) -> None:
         finally:
             books.close()
             rig.close()
+
+
+def test_a_project_the_sync_created_and_freshbooks_deleted_before_the_next_sync(tmp_path: Path) -> None:
+    """The one case the connector's own id set cannot see: a project made in FreshBooks by the
+    sync (from a database row) after that pull listed the ids, deleted in FreshBooks before the
+    next sync. It is in neither id set; the engine compares the pull's complete id listing
+    (Page.present) with the pair's links, reads the missing one back (a 404), and deletes the row."""
+    with SandboxServer(seed=5, port=0) as sb:
+        seed_projects(sb, 20)
+        rig = Rig(sb, tmp_path)
+        books = connector_for(sb)
+        try:
+            rig.sync(books)
+            before = live_rows(tmp_path)
+            sb.advance(60)
+            made = rig.db.create("projects", {"id": "from-db-1", "title": "Made in the database",
+                                              "description": "row first"}, "test-row")
+            sb.advance(60)
+            created = rig.sync(books)
+            assert created.writes >= 1
+            fid = next(fid for fid, title in live_rows(tmp_path).items() if title == "Made in the database")
+            assert fid not in before and any(int(p["id"]) == fid for p in sb.state.list("projects"))
+
+            delete_project(sb, fid)
+            sb.advance(3600)
+            report = rig.sync(books)  # no --full
+            again = rig.sync(books)
+        finally:
+            books.close()
+            rig.close()
+    assert made.key == "from-db-1"
+    rows = live_rows(tmp_path)
+    assert fid not in rows and rows == before, rows
+    assert report.counts["left_deleted_by_absence_of_links"] == 1
+    assert report.counts["left_absence_checks"] == 1  # only that one key was read back
+    assert again.writes == 0 and "left_absence_checks" not in again.counts
