@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import string
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -127,6 +128,35 @@ def add_client(book: Book, rng: random.Random, index: int, now: datetime) -> tup
     return int(record["id"]), currency
 
 
+def add_expense(book: Book, rng: random.Random, moment: datetime, client: int,
+                category_ids: Sequence[int | str]) -> None:
+    """One generated expense at ``moment``, billed to ``client`` (0: none)."""
+    _put(book, EXPENSES, {"amount": {"amount": f"{rng.randint(500, 250000) / 100:.2f}", "code": "USD"},
+                          "categoryid": rng.choice(category_ids), "date": moment.date().isoformat(),
+                          "vendor": rng.choice(VENDORS), "notes": "", "clientid": client}, moment)
+
+
+def add_project(book: Book, rng: random.Random, index: int, client_id: int, now: datetime) -> int:
+    """The ``index``-th generated project, for ``client_id``; its id."""
+    project = _put(book, PROJECTS, {
+        "title": f"{rng.choice(SERVICES)[0]} project {index + 1}", "client_id": client_id,
+        "project_type": rng.choice(("fixed_price", "hourly_rate")), "fixed_price": "5000.00",
+        "rate": "120.00", "due_date": (now + timedelta(days=rng.randint(10, 90))).date().isoformat(),
+    }, _moment(rng, now))
+    return int(project["id"])
+
+
+def add_time_entry(book: Book, rng: random.Random, moment: datetime, identity_id: int, project_id: int | None,
+                   client_id: int, task_ids: Sequence[int | str]) -> None:
+    """One generated time entry, started two hours before ``moment``, logged by ``identity_id``."""
+    _put(book, TIME_ENTRIES, {
+        "started_at": iso_utc(moment - timedelta(hours=2)), "duration": rng.choice((900, 1800, 3600, 5400, 7200)),
+        "is_logged": True, "identity_id": identity_id, "project_id": project_id, "client_id": client_id,
+        "task_id": rng.choice(task_ids),
+        "note": rng.choice(("Planning", "Implementation", "Review", "Call with client", "Fixes")),
+    }, moment)
+
+
 def populate(book: Book, rng: random.Random, clients: int, now: datetime, identity_id: int = 1) -> None:
     """Fill ``book`` with ``clients`` clients and proportionate related records."""
     populate_catalog(book, rng, now, max(5, min(clients, 40)))
@@ -165,28 +195,16 @@ def populate(book: Book, rng: random.Random, clients: int, now: datetime, identi
     for _ in range(clients // 2):
         moment = _moment(rng, now)
         client = rng.choice(client_ids)[0] if client_ids and rng.random() < 0.3 else 0
-        _put(book, EXPENSES, {"amount": {"amount": f"{rng.randint(500, 250000) / 100:.2f}", "code": "USD"},
-                              "categoryid": rng.choice(category_ids), "date": moment.date().isoformat(),
-                              "vendor": rng.choice(VENDORS), "notes": "", "clientid": client}, moment)
+        add_expense(book, rng, moment, client, category_ids)
     project_ids: list[tuple[int, int]] = []
     for index in range(max(1, clients // 10) if clients else 0):
         cid = client_ids[index % len(client_ids)][0]
-        project = _put(book, PROJECTS, {
-            "title": f"{rng.choice(SERVICES)[0]} project {index + 1}", "client_id": cid,
-            "project_type": rng.choice(("fixed_price", "hourly_rate")), "fixed_price": "5000.00",
-            "rate": "120.00", "due_date": (now + timedelta(days=rng.randint(10, 90))).date().isoformat(),
-        }, _moment(rng, now))
-        project_ids.append((int(project["id"]), cid))
+        project_ids.append((add_project(book, rng, index, cid, now), cid))
     task_ids = sorted(book.table("tasks"))
     for _ in range(clients // 2 if project_ids else 0):
         pid, cid = rng.choice(project_ids)
         moment = _moment(rng, now, 60)
-        _put(book, TIME_ENTRIES, {
-            "started_at": iso_utc(moment - timedelta(hours=2)), "duration": rng.choice((900, 1800, 3600, 5400, 7200)),
-            "is_logged": True, "identity_id": identity_id, "project_id": pid, "client_id": cid,
-            "task_id": rng.choice(task_ids),
-            "note": rng.choice(("Planning", "Implementation", "Review", "Call with client", "Fixes")),
-        }, moment)
+        add_time_entry(book, rng, moment, identity_id, pid, cid, task_ids)
 
 
 def _lines(rng: random.Random, currency: str) -> list[dict[str, Any]]:

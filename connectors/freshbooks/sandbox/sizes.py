@@ -22,9 +22,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .billing import paid_by_invoice, recompute_document
-from .clock import iso_utc
-from .objects import ESTIMATES, EXPENSES, INVOICES, PAYMENTS, PROJECTS, TIME_ENTRIES
-from .seed import SERVICES, VENDORS, _lines, _moment, _put, add_client, populate_catalog
+from .objects import ESTIMATES, INVOICES, PAYMENTS
+from .seed import _lines, _moment, _put, add_client, add_expense, add_project, add_time_entry, populate_catalog
 from .store import Book, Record
 
 
@@ -82,9 +81,7 @@ def populate_sized(book: Book, rng: random.Random, size: Size, now: datetime, id
     for _ in range(size.expenses):
         moment = _moment(rng, now)
         client = rng.choice(client_ids)[0] if rng.random() < 0.3 else 0
-        _put(book, EXPENSES, {"amount": {"amount": f"{rng.randint(500, 250000) / 100:.2f}", "code": "USD"},
-                              "categoryid": rng.choice(category_ids), "date": moment.date().isoformat(),
-                              "vendor": rng.choice(VENDORS), "notes": "", "clientid": client}, moment)
+        add_expense(book, rng, moment, client, category_ids)
     _time_entries(book, rng, client_ids, size, now, identity_id)
 
 
@@ -153,19 +150,9 @@ def _time_entries(book: Book, rng: random.Random, client_ids: list[tuple[int, st
     project_ids: list[tuple[int, int]] = []
     for index in range(size.projects):
         cid = client_ids[index % len(client_ids)][0]
-        project = _put(book, PROJECTS, {
-            "title": f"{rng.choice(SERVICES)[0]} project {index + 1}", "client_id": cid,
-            "project_type": rng.choice(("fixed_price", "hourly_rate")), "fixed_price": "5000.00",
-            "rate": "120.00", "due_date": (now + timedelta(days=rng.randint(10, 90))).date().isoformat(),
-        }, _moment(rng, now))
-        project_ids.append((int(project["id"]), cid))
+        project_ids.append((add_project(book, rng, index, cid, now), cid))
     task_ids = sorted(book.table("tasks"))
     for index in range(size.time_entries):
         pid, cid = project_ids[index % len(project_ids)] if project_ids else (None, client_ids[0][0])
         moment = _moment(rng, now, 120)
-        _put(book, TIME_ENTRIES, {
-            "started_at": iso_utc(moment - timedelta(hours=2)), "duration": rng.choice((900, 1800, 3600, 5400, 7200)),
-            "is_logged": True, "identity_id": identity_id, "project_id": pid, "client_id": cid,
-            "task_id": rng.choice(task_ids),
-            "note": rng.choice(("Planning", "Implementation", "Review", "Call with client", "Fixes")),
-        }, moment)
+        add_time_entry(book, rng, moment, identity_id, pid, cid, task_ids)
