@@ -605,14 +605,17 @@ class StripeConnector(BaseConnector):
         self._archive_strays(key, None if price is None else str(new["id"]), idempotency_key)
 
     def _archive_strays(self, product: str, keep: str | None, idempotency_key: str) -> None:
-        """Any other active price of ``product``: left by an earlier price change cut by a crash
-        between its requests (a new price made, the old one not yet archived) under another key.
-        The one window this cannot reach is a crash after the default price moved and before the
-        old one was archived, when no later change comes: its new price says ``replaces``."""
+        """Any other active price of ``product`` that this engine made (it carries our
+        back-reference): left by an earlier price change cut by a crash between its requests (a
+        new price made, the old one not yet archived) under another key. Prices a person made in
+        Stripe (another billing period, say) are theirs and stay. The one window this cannot reach
+        is a crash after the default price moved and before the old one was archived, when no
+        later change comes: its new price says ``replaces``."""
         prices = OBJECTS["prices"].rest
         for page in self.rest.pages(prices, [("product", product), ("active", "true")]):
             for row in page.rows:
-                if str(row["id"]) != keep:
+                ours = isinstance(row.get("metadata"), Mapping) and REF_KEY in row["metadata"]
+                if ours and str(row["id"]) != keep:
                     self.rest.update(prices, str(row["id"]), {"active": False},
                                      headers=self._headers(idempotency_key, f"archive-{row['id']}"))
 
